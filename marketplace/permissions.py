@@ -1,0 +1,77 @@
+"""Every role check lives here, so that pages, the API and services ask the same questions."""
+
+from django.db.models import Q
+
+from .models import FocalPointAssignment, Need, Offer, Organization, OrganizationMembership, Party
+
+
+def is_secretariat(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_secretariat)
+
+
+def is_focal_point_for(user, party: Party) -> bool:
+    return user.is_authenticated and FocalPointAssignment.objects.filter(user=user, party=party).exists()
+
+
+def is_member_of(user, organization: Organization) -> bool:
+    return (
+        user.is_authenticated
+        and OrganizationMembership.objects.filter(user=user, organization=organization).exists()
+    )
+
+
+def is_organization_admin(user, organization: Organization) -> bool:
+    return (
+        user.is_authenticated
+        and OrganizationMembership.objects.filter(
+            user=user, organization=organization, is_admin=True
+        ).exists()
+    )
+
+
+def is_expert(user) -> bool:
+    return user.is_authenticated and hasattr(user, "expert_profile")
+
+
+def can_post_need(user, *, party: Party | None = None, organization: Organization | None = None) -> bool:
+    if party is not None:
+        return is_focal_point_for(user, party)
+    if organization is not None:
+        return is_member_of(user, organization)
+    return False
+
+
+def can_post_offer(user, *, as_expert: bool = False, organization: Organization | None = None) -> bool:
+    if as_expert:
+        return is_expert(user)
+    if organization is not None:
+        return is_member_of(user, organization)
+    return False
+
+
+def owner_filter(user, model) -> Q:
+    """Postings a user answers for: their own, their Parties', their organizations', their expert profile."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    owned = Q(created_by=user) | Q(organization__memberships__user=user)
+    if model is Need:
+        owned |= Q(party__focal_points__user=user)
+    else:
+        owned |= Q(expert__user=user)
+    return Q(pk__in=model.objects.filter(owned).values("pk"))
+
+
+def is_posting_owner(user, posting: Need | Offer) -> bool:
+    return (
+        user.is_authenticated
+        and type(posting).objects.filter(owner_filter(user, type(posting)), pk=posting.pk).exists()
+    )
+
+
+def can_edit_posting(user, posting: Need | Offer) -> bool:
+    return is_posting_owner(user, posting)
+
+
+def can_view_contact(user, posting: Need | Offer) -> bool:
+    """Contact details are never public: the owner and the secretariat see them (later: connected matches)."""
+    return is_secretariat(user) or is_posting_owner(user, posting)

@@ -1,0 +1,157 @@
+"""Every read of the marketplace, scoped to the reader."""
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from . import permissions
+from .models import (
+    FocalPointRequest,
+    Need,
+    Offer,
+    Organization,
+    OrganizationInvitation,
+    Party,
+    PostingStatus,
+    RoleRequestStatus,
+    Scheme,
+    Term,
+)
+
+POSTING_MODELS = {"need": Need, "offer": Offer}
+
+
+def _with_facets(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("organization", "created_by").prefetch_related(
+        Prefetch("subjects", queryset=Term.objects.order_by("position")),
+        Prefetch("gbf_targets", queryset=Term.objects.order_by("position")),
+        Prefetch("support_types", queryset=Term.objects.order_by("position")),
+        "countries",
+    )
+
+
+def postings_visible_to(*, user, model) -> QuerySet:
+    """Published postings for everyone; every other state to its owners and to the secretariat."""
+    queryset = model.objects.all()
+    if not permissions.is_secretariat(user):
+        queryset = queryset.filter(permissions.owner_filter(user, model) | _published_q())
+    related = ("party",) if model is Need else ("expert__user",)
+    return _with_facets(queryset).select_related(*related)
+
+
+def _published_q():
+    from django.db.models import Q
+
+    return Q(status=PostingStatus.PUBLISHED)
+
+
+def needs_visible_to(*, user) -> QuerySet:
+    return postings_visible_to(user=user, model=Need)
+
+
+def offers_visible_to(*, user) -> QuerySet:
+    return postings_visible_to(user=user, model=Offer)
+
+
+def access_posting(*, user, kind: str, pk: int, for_edit: bool = False) -> Need | Offer:
+    """Fetch a posting the user may see (or edit), else 404: hidden postings do not reveal that they exist."""
+    model = POSTING_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    posting = postings_visible_to(user=user, model=model).filter(pk=pk).first()
+    if posting is None or (for_edit and not permissions.can_edit_posting(user, posting)):
+        raise Http404
+    return posting
+
+
+@dataclass(frozen=True)
+class PostingFilters:
+    q: str = ""
+    subject: str = ""
+    gbf_target: str = ""
+    support_type: str = ""
+    region: str = ""
+    country: str = ""
+    language: str = ""
+
+
+def published_postings(*, model, filters: PostingFilters | None = None) -> QuerySet:
+    """The public catalogue, filtered by facets and full-text search (any of the three languages)."""
+    filters = filters or PostingFilters()
+    queryset = model.objects.filter(status=PostingStatus.PUBLISHED)
+    if filters.subject:
+        queryset = queryset.filter(subjects__code=filters.subject)
+    if filters.gbf_target:
+        queryset = queryset.filter(gbf_targets__code=filters.gbf_target)
+    if filters.support_type:
+        queryset = queryset.filter(support_types__code=filters.support_type)
+    if filters.region:
+        queryset = queryset.filter(regions__contains=[filters.region]) | queryset.filter(
+            countries__region=filters.region
+        )
+    if filters.country:
+        queryset = queryset.filter(countries__code=filters.country)
+    if filters.language:
+        queryset = queryset.filter(language=filters.language)
+    if filters.q:
+        # 'simple' configuration: no stemming, so the same query works for English, French and Spanish.
+        vector = SearchVector("title", weight="A", config="simple") + SearchVector(
+            "description", weight="B", config="simple"
+        )
+        queryset = queryset.annotate(search=vector).filter(
+            search=SearchQuery(filters.q, config="simple", search_type="websearch")
+        )
+    queryset = model.objects.filter(pk__in=queryset.values("pk"))
+    related = ("party",) if model is Need else ("expert__user",)
+    return _with_facets(queryset).select_related(*related)
+
+
+def postings_owned_by(*, user, model) -> QuerySet:
+    return _with_facets(model.objects.filter(permissions.owner_filter(user, model))).order_by("-updated_at")
+
+
+def validation_queue(*, model) -> QuerySet:
+    """Submitted postings, oldest first: the secretariat validates in order of arrival."""
+    return _with_facets(model.objects.filter(status=PostingStatus.SUBMITTED)).order_by("submitted_at")
+
+
+def terms(*, scheme: str) -> QuerySet:
+    return Term.objects.filter(scheme=scheme, is_active=True).order_by("position")
+
+
+def vocabulary() -> dict[str, QuerySet]:
+    return {scheme: terms(scheme=scheme) for scheme in Scheme.values}
+
+
+def parties() -> QuerySet:
+    return Party.objects.select_related("subregion").order_by("name_en")
+
+
+def focal_point_parties(*, user) -> QuerySet:
+    if not user.is_authenticated:
+        return Party.objects.none()
+    return Party.objects.filter(focal_points__user=user).order_by("name_en")
+
+
+def organizations_of(*, user) -> QuerySet:
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+def pending_focal_point_requests() -> QuerySet:
+    return FocalPointRequest.objects.filter(status=RoleRequestStatus.PENDING).select_related("user", "party")
+
+
+def focal_point_requests_of(*, user) -> QuerySet:
+    return FocalPointRequest.objects.filter(user=user).select_related("party").order_by("-created_at")
+
+
+def open_invitations_for(*, user) -> QuerySet:
+    if not user.is_authenticated:
+        return OrganizationInvitation.objects.none()
+    return OrganizationInvitation.objects.filter(
+        email__iexact=user.email, accepted_at__isnull=True
+    ).select_related("organization")

@@ -1,0 +1,466 @@
+"""Every write of the marketplace. Each service checks permission, validates everything before writing
+anything, and runs in one transaction: bad input raises ValidationError (field → messages) and leaves no row.
+"""
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import lifecycle, permissions
+from .models import (
+    ClosedReason,
+    ExpertProfile,
+    FocalPointAssignment,
+    FocalPointRequest,
+    Need,
+    Offer,
+    OfferKind,
+    Organization,
+    OrganizationInvitation,
+    OrganizationMembership,
+    Party,
+    PostingStatus,
+    RoleRequestStatus,
+    Scheme,
+    Term,
+    User,
+)
+
+# --- Field specifications -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostingSpec:
+    scalar_fields: tuple[str, ...]
+    # relation field → vocabulary scheme, or None for Parties
+    relation_fields: dict[str, str | None]
+    required_relations: tuple[str, ...] = ("subjects", "support_types")
+
+
+_COMMON_FIELDS = (
+    "title",
+    "description",
+    "language",
+    "regions",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "expires_on",
+)
+_COMMON_RELATIONS = {
+    "subjects": Scheme.SUBJECT,
+    "gbf_targets": Scheme.GBF_TARGET,
+    "support_types": Scheme.SUPPORT_TYPE,
+    "countries": None,
+}
+NEED_SPEC = PostingSpec(
+    scalar_fields=(*_COMMON_FIELDS, "beneficiaries", "timeframe_start", "timeframe_end", "budget_note"),
+    relation_fields=_COMMON_RELATIONS,
+)
+OFFER_SPEC = PostingSpec(
+    scalar_fields=(
+        *_COMMON_FIELDS,
+        "kind",
+        "global_coverage",
+        "delivery_languages",
+        "capacity",
+        "starts_on",
+        "ends_on",
+        "delivery_format",
+        "seats",
+        "readiness_level",
+        "licensing_terms",
+        "eligibility",
+        "deadline",
+    ),
+    relation_fields=_COMMON_RELATIONS,
+)
+# Fields that only mean something for one kind of offer; cleared for the other kinds.
+OFFER_KIND_FIELDS = {
+    OfferKind.TRAINING: {"starts_on": None, "ends_on": None, "delivery_format": "", "seats": None},
+    OfferKind.TECHNOLOGY: {"readiness_level": None, "licensing_terms": ""},
+    OfferKind.FUNDING: {"eligibility": "", "deadline": None},
+}
+
+
+def _spec(posting: Need | Offer) -> PostingSpec:
+    return NEED_SPEC if isinstance(posting, Need) else OFFER_SPEC
+
+
+def _resolve_codes(field: str, scheme: str | None, codes: Any, errors: dict) -> list:
+    if codes is None:
+        codes = []
+    if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
+        errors[field] = [_("Give a list of codes.")]
+        return []
+    codes = list(dict.fromkeys(codes))
+    if scheme is None:
+        found = {party.code: party for party in Party.objects.filter(code__in=codes)}
+    else:
+        found = {
+            term.code: term for term in Term.objects.filter(scheme=scheme, code__in=codes, is_active=True)
+        }
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        errors[field] = [_("Unknown code: %(codes)s.") % {"codes": ", ".join(unknown)}]
+    return [found[code] for code in codes if code in found]
+
+
+def _posting_errors(posting: Need | Offer, relations: dict[str, list]) -> dict[str, list[str]]:
+    """Rules that span fields; single fields are checked by the model's own validators."""
+    errors: dict[str, list[str]] = {}
+    for field in _spec(posting).required_relations:
+        if not relations.get(field):
+            errors[field] = [_("Choose at least one.")]
+    if isinstance(posting.expires_on, datetime.date) and posting.expires_on <= timezone.localdate():
+        errors["expires_on"] = [_("The expiry date must be in the future.")]
+    if isinstance(posting, Need):
+        start, end, end_field = posting.timeframe_start, posting.timeframe_end, "timeframe_end"
+    else:
+        start, end, end_field = posting.starts_on, posting.ends_on, "ends_on"
+        if posting.kind == OfferKind.TRAINING:
+            for field in ("starts_on", "ends_on", "delivery_format"):
+                if not getattr(posting, field):
+                    errors[field] = [_("Required for a training course or workshop.")]
+        if posting.kind == OfferKind.FUNDING and not posting.eligibility:
+            errors["eligibility"] = [_("Required for a funding opportunity.")]
+        if not posting.delivery_languages:
+            errors["delivery_languages"] = [_("Choose at least one.")]
+        if not (posting.global_coverage or posting.regions or relations.get("countries")):
+            errors["countries"] = [_("Say where the offer is available: worldwide, regions or countries.")]
+    if isinstance(start, datetime.date) and isinstance(end, datetime.date) and end < start:
+        errors[end_field] = [_("The end cannot be before the start.")]
+    return errors
+
+
+def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[str, list]:
+    """Copy `data` onto the (unsaved) posting and resolve its codes; raise every error at once."""
+    spec = _spec(posting)
+    for field in spec.scalar_fields:
+        if field in data:
+            setattr(posting, field, data[field])
+    if isinstance(posting, Offer):
+        for kind, fields in OFFER_KIND_FIELDS.items():
+            if posting.kind != kind:
+                for field, empty in fields.items():
+                    setattr(posting, field, empty)
+
+    errors: dict[str, list[str]] = {}
+    relations = {}
+    for field, scheme in spec.relation_fields.items():
+        if field in data:
+            relations[field] = _resolve_codes(field, scheme, data[field], errors)
+        elif posting.pk:
+            relations[field] = list(getattr(posting, field).all())
+        else:
+            relations[field] = []
+    try:
+        posting.full_clean(exclude=list(spec.relation_fields), validate_constraints=False)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    else:
+        for field, messages in _posting_errors(posting, relations).items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return relations
+
+
+def _save_with_relations(posting: Need | Offer, relations: dict[str, list]) -> None:
+    posting.save()
+    for field, values in relations.items():
+        getattr(posting, field).set(values)
+
+
+def _locked(posting: Need | Offer) -> Need | Offer:
+    return type(posting).objects.select_for_update().get(pk=posting.pk)
+
+
+# --- Postings -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def need_create(
+    *,
+    user: User,
+    data: Mapping[str, Any],
+    party: Party | None = None,
+    organization: Organization | None = None,
+    source_ref: str | None = None,
+) -> Need:
+    """A draft need, posted for a Party (by its focal point) or an organization (by a member)."""
+    if (party is None) == (organization is None):
+        raise ValidationError({"party": [_("Post the need for a Party or for an organization.")]})
+    if not permissions.can_post_need(user, party=party, organization=organization):
+        raise PermissionDenied(_("You cannot post needs for this Party or organization."))
+    need = Need(created_by=user, party=party, organization=organization, source_ref=source_ref)
+    relations = _apply_and_validate(need, data)
+    _save_with_relations(need, relations)
+    return need
+
+
+@transaction.atomic
+def offer_create(
+    *,
+    user: User,
+    data: Mapping[str, Any],
+    as_expert: bool = False,
+    organization: Organization | None = None,
+    source_ref: str | None = None,
+) -> Offer:
+    """A draft offer, posted by an expert in their own name or by a member for an organization."""
+    if as_expert == (organization is not None):
+        raise ValidationError({"organization": [_("Post the offer as an expert or for an organization.")]})
+    if not permissions.can_post_offer(user, as_expert=as_expert, organization=organization):
+        raise PermissionDenied(_("You cannot post offers as this expert or organization."))
+    expert = user.expert_profile if as_expert else None
+    offer = Offer(created_by=user, expert=expert, organization=organization, source_ref=source_ref)
+    relations = _apply_and_validate(offer, data)
+    _save_with_relations(offer, relations)
+    return offer
+
+
+@transaction.atomic
+def posting_update(*, user: User, posting: Need | Offer, data: Mapping[str, Any]) -> Need | Offer:
+    """Edit the text and facets of a draft or published posting; the poster itself does not change."""
+    if not permissions.can_edit_posting(user, posting):
+        raise PermissionDenied(_("Only the posting's owner can edit it."))
+    posting = _locked(posting)
+    lifecycle.check_editable(posting.status)
+    relations = _apply_and_validate(posting, data)
+    _save_with_relations(posting, relations)
+    return posting
+
+
+def _move(
+    posting: Need | Offer, target: str, *, reason: str = "", message: str | None = None
+) -> Need | Offer:
+    lifecycle.check_transition(posting.status, target, reason=reason)
+    now = timezone.now()
+    posting.status = target
+    posting.closed_reason = reason if target == PostingStatus.CLOSED else ""
+    if message is not None:
+        posting.status_message = message
+    timestamp_field = {
+        PostingStatus.SUBMITTED: "submitted_at",
+        PostingStatus.PUBLISHED: "published_at",
+        PostingStatus.CLOSED: "closed_at",
+    }.get(target)
+    if timestamp_field:
+        setattr(posting, timestamp_field, now)
+    posting.save()
+    return posting
+
+
+@transaction.atomic
+def posting_submit(*, user: User, posting: Need | Offer) -> Need | Offer:
+    """The owner sends a draft to the secretariat for validation."""
+    if not permissions.is_posting_owner(user, posting):
+        raise PermissionDenied(_("Only the posting's owner can submit it."))
+    posting = _locked(posting)
+    return _move(posting, PostingStatus.SUBMITTED, message="")
+
+
+def _require_secretariat(user: User) -> None:
+    if not permissions.is_secretariat(user):
+        raise PermissionDenied(_("Only the secretariat validates postings."))
+
+
+def _required_message(message: str) -> str:
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError({"message": [_("Tell the poster why.")]})
+    if len(message) > 2000:
+        raise ValidationError({"message": [_("Keep the message under 2000 characters.")]})
+    return message
+
+
+@transaction.atomic
+def posting_approve(*, user: User, posting: Need | Offer) -> Need | Offer:
+    """The secretariat publishes a submitted posting."""
+    _require_secretariat(user)
+    posting = _locked(posting)
+    if posting.expires_on <= timezone.localdate():
+        raise ValidationError({"expires_on": [_("This posting has expired: ask the owner for a new date.")]})
+    return _move(posting, PostingStatus.PUBLISHED, message="")
+
+
+@transaction.atomic
+def posting_request_changes(*, user: User, posting: Need | Offer, message: str) -> Need | Offer:
+    """The secretariat sends a submitted posting back to its owner as a draft, saying what to change."""
+    _require_secretariat(user)
+    message = _required_message(message)
+    posting = _locked(posting)
+    return _move(posting, PostingStatus.DRAFT, message=message)
+
+
+@transaction.atomic
+def posting_reject(*, user: User, posting: Need | Offer, message: str) -> Need | Offer:
+    """The secretariat refuses a submitted posting for good."""
+    _require_secretariat(user)
+    message = _required_message(message)
+    posting = _locked(posting)
+    return _move(posting, PostingStatus.CLOSED, reason=ClosedReason.REJECTED, message=message)
+
+
+@transaction.atomic
+def posting_close(*, user: User, posting: Need | Offer, reason: str) -> Need | Offer:
+    """The owner closes a posting: fulfilled (published only) or withdrawn (any open state)."""
+    if not permissions.is_posting_owner(user, posting):
+        raise PermissionDenied(_("Only the posting's owner can close it."))
+    if reason not in (ClosedReason.FULFILLED, ClosedReason.WITHDRAWN):
+        raise ValidationError({"reason": [_("Choose fulfilled or withdrawn.")]})
+    posting = _locked(posting)
+    return _move(posting, PostingStatus.CLOSED, reason=reason)
+
+
+def postings_close_expired(*, today: datetime.date | None = None) -> int:
+    """Close every published posting whose expiry date has passed. Safe to run any number of times."""
+    today = today or timezone.localdate()
+    closed = 0
+    for model in (Need, Offer):
+        with transaction.atomic():
+            for posting in model.objects.select_for_update(skip_locked=True).filter(
+                status=PostingStatus.PUBLISHED, expires_on__lt=today
+            ):
+                _move(posting, PostingStatus.CLOSED, reason=ClosedReason.EXPIRED)
+                closed += 1
+    return closed
+
+
+# --- Roles --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def focal_point_request_create(*, user: User, party: Party, justification: str) -> FocalPointRequest:
+    """A user asks to act as national focal point for a Party; the secretariat decides."""
+    if permissions.is_focal_point_for(user, party):
+        raise ValidationError({"party": [_("You are already a focal point for this Party.")]})
+    if FocalPointRequest.objects.filter(user=user, party=party, status=RoleRequestStatus.PENDING).exists():
+        raise ValidationError(
+            {"party": [_("Your request for this Party is already waiting for a decision.")]}
+        )
+    request = FocalPointRequest(user=user, party=party, justification=(justification or "").strip())
+    request.full_clean()
+    request.save()
+    return request
+
+
+def _decide(request: FocalPointRequest, *, user: User, status: str, note: str) -> FocalPointRequest:
+    _require_secretariat(user)
+    request = FocalPointRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != RoleRequestStatus.PENDING:
+        raise ValidationError(_("This request has already been decided."))
+    request.status = status
+    request.decided_by = user
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save()
+    return request
+
+
+@transaction.atomic
+def focal_point_request_approve(
+    *, user: User, request: FocalPointRequest, note: str = ""
+) -> FocalPointRequest:
+    request = _decide(request, user=user, status=RoleRequestStatus.APPROVED, note=note)
+    FocalPointAssignment.objects.get_or_create(
+        user=request.user, party=request.party, defaults={"granted_by": user}
+    )
+    return request
+
+
+@transaction.atomic
+def focal_point_request_reject(
+    *, user: User, request: FocalPointRequest, note: str = ""
+) -> FocalPointRequest:
+    return _decide(request, user=user, status=RoleRequestStatus.REJECTED, note=note)
+
+
+@transaction.atomic
+def expert_profile_save(*, user: User, data: Mapping[str, Any]) -> ExpertProfile:
+    """Create or update the user's expert profile; having one makes the user an expert."""
+    profile = ExpertProfile.objects.filter(user=user).first() or ExpertProfile(user=user)
+    for field in ("bio", "expertise", "languages", "availability"):
+        if field in data:
+            setattr(profile, field, data[field])
+    errors: dict[str, list[str]] = {}
+    subjects = _resolve_codes("subjects", Scheme.SUBJECT, data.get("subjects", []), errors)
+    countries = _resolve_codes("countries", None, data.get("countries", []), errors)
+    try:
+        profile.full_clean(exclude=["user"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    profile.save()
+    profile.subjects.set(subjects)
+    profile.countries.set(countries)
+    return profile
+
+
+@transaction.atomic
+def organization_create(*, user: User, data: Mapping[str, Any]) -> Organization:
+    """A verified user registers an organization and becomes its admin."""
+    organization = Organization(
+        **{k: data[k] for k in ("name", "acronym", "type", "country", "website", "description") if k in data}
+    )
+    organization.full_clean()
+    organization.save()
+    OrganizationMembership.objects.create(organization=organization, user=user, is_admin=True)
+    return organization
+
+
+@transaction.atomic
+def organization_invite(*, user: User, organization: Organization, email: str) -> OrganizationInvitation:
+    """An organization's admin invites someone by e-mail; the e-mail leaves once the invitation is saved."""
+    if not permissions.is_organization_admin(user, organization):
+        raise PermissionDenied(_("Only the organization's admins can invite members."))
+    email = User.objects.normalize_email((email or "").strip())
+    if OrganizationMembership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ValidationError({"email": [_("This person is already a member.")]})
+    invitation = OrganizationInvitation.objects.filter(
+        organization=organization, email__iexact=email, accepted_at__isnull=True
+    ).first()
+    if invitation is None:
+        invitation = OrganizationInvitation(organization=organization, email=email, invited_by=user)
+        invitation.full_clean()
+        invitation.save()
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=_("You are invited to join %(org)s on CHM Matchmaker") % {"org": organization.name},
+            message=_(
+                "%(user)s invites you to post on behalf of %(org)s. Sign in with this address to accept."
+            )
+            % {"user": user, "org": organization.name},
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return invitation
+
+
+@transaction.atomic
+def organization_invitation_accept(
+    *, user: User, invitation: OrganizationInvitation
+) -> OrganizationMembership:
+    """The invitee, signed in with the invited address, joins the organization."""
+    invitation = OrganizationInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.email.lower() != user.email.lower():
+        raise PermissionDenied(_("This invitation was sent to another address."))
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("This invitation has already been accepted."))
+    invitation.accepted_at = timezone.now()
+    invitation.save()
+    membership, _created = OrganizationMembership.objects.get_or_create(
+        organization=invitation.organization, user=user
+    )
+    return membership

@@ -1,0 +1,124 @@
+"""factory_boy factories for the marketplace. Parties and the vocabulary come from the seed files (loaded
+once per test session), so factories pick existing codes."""
+
+import datetime
+
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from marketplace.models import (
+    ExpertProfile,
+    FocalPointAssignment,
+    Need,
+    Offer,
+    OfferKind,
+    Organization,
+    OrganizationMembership,
+    Party,
+    PostingStatus,
+    Term,
+)
+
+
+def in_days(days: int) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.User"
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+        if create:
+            self.save()
+
+
+class SecretariatFactory(UserFactory):
+    is_secretariat = True
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organization {n}")
+    type = "ngo"
+
+
+def party(code: str) -> Party:
+    return Party.objects.get(code=code)
+
+
+def focal_point(code: str = "TD", **kwargs):
+    user = UserFactory(**kwargs)
+    FocalPointAssignment.objects.create(user=user, party=party(code))
+    return user
+
+
+def member(organization: Organization, *, admin: bool = False, **kwargs):
+    user = UserFactory(**kwargs)
+    OrganizationMembership.objects.create(user=user, organization=organization, is_admin=admin)
+    return user
+
+
+def expert(**kwargs):
+    user = UserFactory(**kwargs)
+    ExpertProfile.objects.create(user=user, bio="Taxonomist.", expertise="Herbarium management", languages=["en"])
+    return user
+
+
+class _PostingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Posting {n}")
+    description = "A realistic description of what is needed or offered."
+    language = "en"
+    status = PostingStatus.PUBLISHED
+    published_at = factory.LazyFunction(timezone.now)
+    contact_name = "Contact Person"
+    contact_email = "contact@example.org"
+    expires_on = factory.LazyFunction(lambda: in_days(90))
+    created_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def subjects(self, create, extracted, **kwargs):
+        codes = extracted or ["taxonomy"]
+        self.subjects.set(Term.objects.filter(scheme="subject", code__in=codes))
+
+    @factory.post_generation
+    def support_types(self, create, extracted, **kwargs):
+        codes = extracted or ["training"]
+        self.support_types.set(Term.objects.filter(scheme="support_type", code__in=codes))
+
+    @factory.post_generation
+    def countries(self, create, extracted, **kwargs):
+        if extracted:
+            self.countries.set(Party.objects.filter(code__in=extracted))
+
+
+class NeedFactory(_PostingFactory):
+    class Meta:
+        model = Need
+
+    party = factory.LazyFunction(lambda: party("TD"))
+
+
+class OfferFactory(_PostingFactory):
+    class Meta:
+        model = Offer
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = OfferKind.EXPERTISE
+    delivery_languages = ["en"]
+    global_coverage = True
