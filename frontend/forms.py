@@ -233,6 +233,8 @@ class ExpertProfileForm(forms.ModelForm):
 
 
 class OrganizationForm(forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Organization
         fields = ["name", "acronym", "type", "country", "website", "description"]

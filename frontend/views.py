@@ -70,7 +70,7 @@ def posting_list(request, kind: str):
             "vocabulary": selectors.vocabulary(),
             "regions": Region.choices,
             "parties": selectors.parties(),
-            "languages": forms.Language.choices,
+            "text_languages": forms.Language.choices,
         },
     )
 

@@ -16,3 +16,13 @@ def secretariat(db):
     from tests.factories import SecretariatFactory
 
     return SecretariatFactory()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
