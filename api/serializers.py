@@ -15,3 +15,13 @@ class PartySerializer(serializers.ModelSerializer):
     class Meta:
         model = Party
         fields = ["code", "iso3", "name_en", "name_fr", "name_es", "region", "subregion"]
+
+
+class MeSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    preferred_language = serializers.CharField()
+    is_secretariat = serializers.BooleanField()
+    is_expert = serializers.BooleanField()
+    focal_point_for = serializers.ListField(child=serializers.CharField())
+    organizations = serializers.ListField(child=serializers.CharField())

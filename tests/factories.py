@@ -72,7 +72,9 @@ def member(organization: Organization, *, admin: bool = False, **kwargs):
 
 def expert(**kwargs):
     user = UserFactory(**kwargs)
-    ExpertProfile.objects.create(user=user, bio="Taxonomist.", expertise="Herbarium management", languages=["en"])
+    ExpertProfile.objects.create(
+        user=user, bio="Taxonomist.", expertise="Herbarium management", languages=["en"]
+    )
     return user
 
 

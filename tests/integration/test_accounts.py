@@ -21,7 +21,11 @@ def _logged_in(client) -> bool:
 def test_sign_up_requires_verifying_the_email_before_signing_in(client):
     response = client.post(
         reverse("account_signup"),
-        {"email": "focal@example.org", "password1": "A-long pass phrase 42", "password2": "A-long pass phrase 42"},
+        {
+            "email": "focal@example.org",
+            "password1": "A-long pass phrase 42",
+            "password2": "A-long pass phrase 42",
+        },
     )
     assert response.status_code == 302
     assert User.objects.filter(email="focal@example.org").exists()

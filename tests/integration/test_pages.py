@@ -30,7 +30,11 @@ def need_form(**overrides):
 
 
 def test_home_lists_published_postings_in_every_language(client):
-    for language, title in [("en", "Herbarium training"), ("fr", "Formation douaniers"), ("es", "Sitio web CHM")]:
+    for language, title in [
+        ("en", "Herbarium training"),
+        ("fr", "Formation douaniers"),
+        ("es", "Sitio web CHM"),
+    ]:
         NeedFactory(language=language, title=title)
     NeedFactory(status=PostingStatus.DRAFT, title="Secret draft")
 
@@ -46,7 +50,9 @@ def test_home_lists_published_postings_in_every_language(client):
 def test_browse_filters_and_paginates(client):
     NeedFactory(title="Camera traps for Peru", subjects=["biodiversity-data"])
     NeedFactory(title="Taxonomy course", subjects=["taxonomy"])
-    response = client.get(reverse("posting_list", args=["need"]), {"subject": "biodiversity-data", "page": "x"})
+    response = client.get(
+        reverse("posting_list", args=["need"]), {"subject": "biodiversity-data", "page": "x"}
+    )
     assert response.status_code == 200
     assert "Camera traps for Peru" in response.content.decode()
     assert "Taxonomy course" not in response.content.decode()
@@ -78,7 +84,9 @@ def test_drafts_are_404_for_anyone_but_their_owner(client):
 
 
 def test_html_in_text_is_escaped_on_output(client):
-    need = NeedFactory(title="<script>alert('x')</script>", description="<b>bold</b> & <img src=x onerror=alert(1)>")
+    need = NeedFactory(
+        title="<script>alert('x')</script>", description="<b>bold</b> & <img src=x onerror=alert(1)>"
+    )
     body = client.get(reverse("posting_detail", args=["need", need.pk])).content.decode()
     assert "<script>alert(" not in body and "&lt;script&gt;" in body
     assert "<img src=x" not in body and "&lt;img src=x" in body
@@ -119,7 +127,9 @@ def test_requesting_changes_without_a_message_is_refused(client, secretariat):
     need = NeedFactory(status=PostingStatus.SUBMITTED, published_at=None)
     client.force_login(secretariat)
     response = client.post(
-        reverse("posting_moderate", args=["need", need.pk]), {"decision": "changes", "message": ""}, follow=True
+        reverse("posting_moderate", args=["need", need.pk]),
+        {"decision": "changes", "message": ""},
+        follow=True,
     )
     assert "Tell the poster why." in response.content.decode()
     need.refresh_from_db()
@@ -154,11 +164,21 @@ def test_an_expert_posts_a_training_offer(client):
     response = client.post(
         reverse("posting_create", args=["offer"]),
         {
-            "poster": "expert", "kind": "training", "title": "Grass taxonomy course",
-            "description": "Ten days in the herbarium.", "language": "en", "capacity": "2",
-            "starts_on": in_days(50).isoformat(), "ends_on": in_days(60).isoformat(), "delivery_format": "hybrid",
-            "subjects": ["taxonomy"], "support_types": ["training"], "regions": ["african"],
-            "delivery_languages": ["en", "fr"], "contact_name": "X", "contact_email": "x@example.org",
+            "poster": "expert",
+            "kind": "training",
+            "title": "Grass taxonomy course",
+            "description": "Ten days in the herbarium.",
+            "language": "en",
+            "capacity": "2",
+            "starts_on": in_days(50).isoformat(),
+            "ends_on": in_days(60).isoformat(),
+            "delivery_format": "hybrid",
+            "subjects": ["taxonomy"],
+            "support_types": ["training"],
+            "regions": ["african"],
+            "delivery_languages": ["en", "fr"],
+            "contact_name": "X",
+            "contact_email": "x@example.org",
             "expires_on": in_days(100).isoformat(),
         },
     )

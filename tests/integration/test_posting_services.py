@@ -195,7 +195,9 @@ def test_bad_offer_input_names_the_field_and_writes_nothing(overrides, field):
 def test_every_error_is_reported_at_once():
     with pytest.raises(ValidationError) as error:
         services.need_create(
-            user=focal_point("TD"), party=party("TD"), data=need_data(title="", subjects=["bogus"], contact_email="x")
+            user=focal_point("TD"),
+            party=party("TD"),
+            data=need_data(title="", subjects=["bogus"], contact_email="x"),
         )
     assert {"title", "subjects", "contact_email"} <= set(error.value.message_dict)
 
@@ -223,7 +225,9 @@ def test_an_update_changes_only_the_fields_given():
     user = focal_point("TD")
     need = services.need_create(user=user, party=party("TD"), data=need_data())
 
-    services.posting_update(user=user, posting=need, data={"title": "Taxonomy training", "subjects": ["taxonomy"]})
+    services.posting_update(
+        user=user, posting=need, data={"title": "Taxonomy training", "subjects": ["taxonomy"]}
+    )
 
     need.refresh_from_db()
     assert need.title == "Taxonomy training"
@@ -295,7 +299,9 @@ def test_rejection_closes_with_the_reason_and_needs_a_message(secretariat):
 )
 def test_illegal_moves_are_refused_and_change_nothing(secretariat, status, action):
     user = focal_point("TD")
-    need = NeedFactory(status=status, created_by=user, closed_reason="withdrawn" if status == "closed" else "")
+    need = NeedFactory(
+        status=status, created_by=user, closed_reason="withdrawn" if status == "closed" else ""
+    )
     move = {
         "approve": lambda: services.posting_approve(user=secretariat, posting=need),
         "submit": lambda: services.posting_submit(user=user, posting=need),
@@ -356,7 +362,12 @@ def test_expiry_closes_published_postings_past_their_date_and_is_idempotent():
     assert services.postings_close_expired() == 2
     assert services.postings_close_expired() == 0
 
-    for posting, status in [(expired, "closed"), (current, "published"), (expired_offer, "closed"), (draft, "draft")]:
+    for posting, status in [
+        (expired, "closed"),
+        (current, "published"),
+        (expired_offer, "closed"),
+        (draft, "draft"),
+    ]:
         posting.refresh_from_db()
         assert posting.status == status
     assert expired.closed_reason == ClosedReason.EXPIRED

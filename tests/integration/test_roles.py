@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def test_a_focal_point_role_is_requested_then_granted_by_the_secretariat(secretariat):
     user = UserFactory()
-    request = services.focal_point_request_create(user=user, party=party("SN"), justification="Nominated by decree.")
+    request = services.focal_point_request_create(
+        user=user, party=party("SN"), justification="Nominated by decree."
+    )
     assert not permissions.can_post_need(user, party=party("SN"))  # not self-declared
 
     services.focal_point_request_approve(user=secretariat, request=request)
@@ -53,7 +55,9 @@ def test_an_organization_admin_invites_and_the_invitee_joins():
     invitee = UserFactory(email="new.member@example.org")
 
     with pytest.raises(PermissionDenied):
-        services.organization_invite(user=member(organization), organization=organization, email="x@example.org")
+        services.organization_invite(
+            user=member(organization), organization=organization, email="x@example.org"
+        )
 
     with pytest.raises(ValidationError):
         services.organization_invite(user=admin, organization=organization, email="not-an-address")
@@ -74,7 +78,9 @@ def test_an_organization_admin_invites_and_the_invitee_joins():
 
 def test_whoever_registers_an_organization_becomes_its_admin():
     user = UserFactory()
-    organization = services.organization_create(user=user, data={"name": "Herbier du Sahel", "type": "academia"})
+    organization = services.organization_create(
+        user=user, data={"name": "Herbier du Sahel", "type": "academia"}
+    )
     assert OrganizationMembership.objects.get(organization=organization).user == user
     assert permissions.is_organization_admin(user, organization)
 

@@ -69,7 +69,9 @@ def test_catalogue_filters_by_facets_language_and_region():
     invasive_fr = NeedFactory(
         language="fr", subjects=["invasive-alien-species"], support_types=["training"], countries=["TD"]
     )
-    data_es = NeedFactory(language="es", subjects=["biodiversity-data"], support_types=["equipment"], countries=["PE"])
+    data_es = NeedFactory(
+        language="es", subjects=["biodiversity-data"], support_types=["equipment"], countries=["PE"]
+    )
     NeedFactory(status=PostingStatus.DRAFT, subjects=["invasive-alien-species"])
 
     def found(**filters):
