@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import permissions
@@ -23,8 +23,9 @@ from .models import (
 POSTING_MODELS = {"need": Need, "offer": Offer}
 
 
-def _with_facets(queryset: QuerySet) -> QuerySet:
-    return queryset.select_related("organization", "created_by").prefetch_related(
+def _with_related(queryset: QuerySet) -> QuerySet:
+    poster = "party" if queryset.model is Need else "expert__user"
+    return queryset.select_related("organization", "created_by", poster).prefetch_related(
         Prefetch("subjects", queryset=Term.objects.order_by("position")),
         Prefetch("gbf_targets", queryset=Term.objects.order_by("position")),
         Prefetch("support_types", queryset=Term.objects.order_by("position")),
@@ -36,15 +37,8 @@ def postings_visible_to(*, user, model) -> QuerySet:
     """Published postings for everyone; every other state to its owners and to the secretariat."""
     queryset = model.objects.all()
     if not permissions.is_secretariat(user):
-        queryset = queryset.filter(permissions.owner_filter(user, model) | _published_q())
-    related = ("party",) if model is Need else ("expert__user",)
-    return _with_facets(queryset).select_related(*related)
-
-
-def _published_q():
-    from django.db.models import Q
-
-    return Q(status=PostingStatus.PUBLISHED)
+        queryset = queryset.filter(permissions.owner_filter(user, model) | Q(status=PostingStatus.PUBLISHED))
+    return _with_related(queryset)
 
 
 def needs_visible_to(*, user) -> QuerySet:
@@ -88,8 +82,8 @@ def published_postings(*, model, filters: PostingFilters | None = None) -> Query
     if filters.support_type:
         queryset = queryset.filter(support_types__code=filters.support_type)
     if filters.region:
-        queryset = queryset.filter(regions__contains=[filters.region]) | queryset.filter(
-            countries__region=filters.region
+        queryset = queryset.filter(
+            Q(regions__contains=[filters.region]) | Q(countries__region=filters.region)
         )
     if filters.country:
         queryset = queryset.filter(countries__code=filters.country)
@@ -103,18 +97,16 @@ def published_postings(*, model, filters: PostingFilters | None = None) -> Query
         queryset = queryset.annotate(search=vector).filter(
             search=SearchQuery(filters.q, config="simple", search_type="websearch")
         )
-    queryset = model.objects.filter(pk__in=queryset.values("pk"))
-    related = ("party",) if model is Need else ("expert__user",)
-    return _with_facets(queryset).select_related(*related)
+    return _with_related(model.objects.filter(pk__in=queryset.values("pk")))
 
 
 def postings_owned_by(*, user, model) -> QuerySet:
-    return _with_facets(model.objects.filter(permissions.owner_filter(user, model))).order_by("-updated_at")
+    return _with_related(model.objects.filter(permissions.owner_filter(user, model))).order_by("-updated_at")
 
 
 def validation_queue(*, model) -> QuerySet:
     """Submitted postings, oldest first: the secretariat validates in order of arrival."""
-    return _with_facets(model.objects.filter(status=PostingStatus.SUBMITTED)).order_by("submitted_at")
+    return _with_related(model.objects.filter(status=PostingStatus.SUBMITTED)).order_by("submitted_at")
 
 
 def terms(*, scheme: str) -> QuerySet:
