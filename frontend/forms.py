@@ -45,6 +45,10 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
+PICKER_FIELDS = ("subjects", "gbf_targets", "support_types", "countries", "regions", "delivery_languages")
+CLOSING_FIELDS = ("contact_name", "contact_email", "contact_phone", "expires_on")
+
+
 class PostingForm(forms.Form):
     """Fields shared by needs and offers; facets are vocabulary codes."""
 
@@ -81,15 +85,15 @@ class PostingForm(forms.Form):
             choices=_party_choices(),
             required=False,
             widget=forms.SelectMultiple(attrs={"size": 8}),
+            help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
         )
         self.fields["regions"] = forms.MultipleChoiceField(
             label=_("Regions"), choices=Region.choices, required=False, widget=forms.CheckboxSelectMultiple
         )
         if poster_choices is not None:
-            self.fields = {
-                "poster": forms.ChoiceField(label=_("Posted for"), choices=poster_choices),
-                **self.fields,
-            }
+            self.fields["poster"] = forms.ChoiceField(label=_("Posted for"), choices=poster_choices)
+        described = [name for name in self.scalar_fields if name not in CLOSING_FIELDS]
+        self.order_fields(["poster", *described, *PICKER_FIELDS, *CLOSING_FIELDS])
 
     def data_for_service(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if name != "poster"}

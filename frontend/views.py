@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace import permissions, selectors, services
+from marketplace import lifecycle, permissions, selectors, services
 from marketplace.models import (
     FocalPointRequest,
     Need,
@@ -66,7 +66,7 @@ def posting_list(request, kind: str):
             "kind": kind,
             "page": page,
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query.urlencode() + "&" if query else "",
             "vocabulary": selectors.vocabulary(),
             "regions": Region.choices,
             "parties": selectors.parties(),
@@ -85,7 +85,7 @@ def posting_detail(request, kind: str, pk: int):
             "kind": kind,
             "posting": posting,
             "is_owner": is_owner,
-            "can_edit": is_owner and posting.status in (PostingStatus.DRAFT, PostingStatus.PUBLISHED),
+            "can_edit": is_owner and posting.status in lifecycle.EDITABLE_STATUSES,
             "show_contact": permissions.can_view_contact(request.user, posting),
             "moderation_form": forms.ModerationForm() if permissions.is_secretariat(request.user) else None,
             "close_form": forms.CloseForm(),
@@ -111,7 +111,12 @@ def posting_create(request, kind: str):
     choices = (forms.need_poster_choices if kind == "need" else forms.offer_poster_choices)(request.user)
     if not choices:
         return render(request, "frontend/no_role.html", {"kind": kind}, status=403)
-    form = form_class(request.POST or None, poster_choices=choices)
+    initial = {
+        "language": request.LANGUAGE_CODE,
+        "contact_name": request.user.name,
+        "contact_email": request.user.email,
+    }
+    form = form_class(request.POST or None, poster_choices=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         create = services.need_create if kind == "need" else services.offer_create
         try:
@@ -129,23 +134,39 @@ def posting_create(request, kind: str):
             else:
                 messages.success(request, _("Saved as a draft."))
             return redirect("posting_detail", kind=kind, pk=posting.pk)
-    return render(request, "frontend/posting_form.html", {"kind": kind, "form": form, "creating": True})
+    return render(
+        request, "frontend/posting_form.html", {"kind": kind, "form": form, "pickers": forms.PICKER_FIELDS}
+    )
 
 
 @login_required
 def posting_edit(request, kind: str, pk: int):
     posting = selectors.access_posting(user=request.user, kind=kind, pk=pk, for_edit=True)
+    if posting.status not in lifecycle.EDITABLE_STATUSES:
+        messages.error(
+            request, _("This posting is waiting for the secretariat's decision: it cannot be edited now.")
+        )
+        return redirect("posting_detail", kind=kind, pk=pk)
     form_class = forms.POSTING_FORMS[kind]
     form = form_class(request.POST or None, initial=form_class.initial_from(posting))
     if request.method == "POST" and form.is_valid():
         try:
-            services.posting_update(user=request.user, posting=posting, data=form.data_for_service())
+            posting = services.posting_update(
+                user=request.user, posting=posting, data=form.data_for_service()
+            )
         except ValidationError as error:
             forms.apply_service_errors(form, error)
         else:
-            messages.success(request, _("Changes saved."))
+            if posting.status == PostingStatus.SUBMITTED:
+                messages.success(request, _("Changes saved and sent to the secretariat for validation."))
+            else:
+                messages.success(request, _("Changes saved."))
             return redirect("posting_detail", kind=kind, pk=posting.pk)
-    return render(request, "frontend/posting_form.html", {"kind": kind, "form": form, "posting": posting})
+    return render(
+        request,
+        "frontend/posting_form.html",
+        {"kind": kind, "form": form, "posting": posting, "pickers": forms.PICKER_FIELDS},
+    )
 
 
 @login_required

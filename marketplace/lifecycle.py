@@ -16,7 +16,7 @@ S = PostingStatus
 TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.CLOSED},
     S.SUBMITTED: {S.PUBLISHED, S.DRAFT, S.CLOSED},
-    S.PUBLISHED: {S.CLOSED},
+    S.PUBLISHED: {S.SUBMITTED, S.CLOSED},
     S.CLOSED: set(),
 }
 
@@ -38,14 +38,14 @@ class IllegalTransition(ValidationError):
 def check_transition(current: str, target: str, *, reason: str = "") -> None:
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(
-            _("A %(current)s posting cannot become %(target)s.")
-            % {"current": S(current).label.lower(), "target": S(target).label.lower()},
+            _("This posting is “%(current)s”: it cannot become “%(target)s”.")
+            % {"current": S(current).label, "target": S(target).label},
             code="illegal_transition",
         )
     if target == S.CLOSED and reason not in CLOSE_REASONS[current]:
         raise IllegalTransition(
-            _("A %(current)s posting cannot be closed as “%(reason)s”.")
-            % {"current": S(current).label.lower(), "reason": reason},
+            _("This posting is “%(current)s”: it cannot be closed as “%(reason)s”.")
+            % {"current": S(current).label, "reason": reason},
             code="illegal_close_reason",
         )
 
@@ -53,6 +53,6 @@ def check_transition(current: str, target: str, *, reason: str = "") -> None:
 def check_editable(current: str) -> None:
     if current not in EDITABLE_STATUSES:
         raise IllegalTransition(
-            _("A %(current)s posting cannot be edited.") % {"current": S(current).label.lower()},
+            _("This posting is “%(current)s”: it cannot be edited now.") % {"current": S(current).label},
             code="not_editable",
         )

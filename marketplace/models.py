@@ -169,8 +169,7 @@ class VocabularyRelease(models.Model):
     class Meta:
         ordering = ["-loaded_at"]
 
-
-# --- Organizations, experts and roles ---------------------------------------------------------------
+    # --- Organizations, experts and roles ---------------------------------------------------------------
 
     def __str__(self) -> str:
         return self.version
@@ -325,8 +324,7 @@ class FocalPointRequest(models.Model):
             )
         ]
 
-
-# --- Postings ---------------------------------------------------------------------------------------
+    # --- Postings ---------------------------------------------------------------------------------------
 
     def __str__(self) -> str:
         return f"{self.user} → {self.party} ({self.status})"
@@ -500,7 +498,7 @@ class Offer(Posting):
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     delivery_format = models.CharField(_("format"), max_length=10, choices=DeliveryFormat.choices, blank=True)
     seats = models.PositiveIntegerField(
-        _("seats"), null=True, blank=True, validators=[MaxValueValidator(100_000)]
+        _("seats"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
     )
     # Technology
     readiness_level = models.PositiveSmallIntegerField(

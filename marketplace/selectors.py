@@ -1,9 +1,10 @@
 """Every read of the marketplace, scoped to the reader."""
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField, Value
 from django.http import Http404
 
 from . import permissions
@@ -60,6 +61,22 @@ def access_posting(*, user, kind: str, pk: int, for_edit: bool = False) -> Need 
     return posting
 
 
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+# Accented Latin letters and their plain forms, for PostgreSQL's translate(): accent-insensitive search on any
+# PostgreSQL, without the unaccent extension.
+_ACCENTED = "".join(
+    c for c in map(chr, range(0xC0, 0x180)) if len(strip_accents(c)) == 1 and strip_accents(c) != c
+)
+_PLAIN = strip_accents(_ACCENTED)
+
+
+def _unaccented(field: str) -> Func:
+    return Func(F(field), Value(_ACCENTED), Value(_PLAIN), function="translate", output_field=TextField())
+
+
 @dataclass(frozen=True)
 class PostingFilters:
     q: str = ""
@@ -86,16 +103,21 @@ def published_postings(*, model, filters: PostingFilters | None = None) -> Query
             Q(regions__contains=[filters.region]) | Q(countries__region=filters.region)
         )
     if filters.country:
-        queryset = queryset.filter(countries__code=filters.country)
+        covers = Q(countries__code=filters.country)
+        party = Party.objects.filter(code=filters.country).first()
+        if model is Offer and party is not None:
+            # an offer available worldwide or in the country's region serves that country too
+            covers |= Q(global_coverage=True) | Q(regions__contains=[party.region])
+        queryset = queryset.filter(covers)
     if filters.language:
         queryset = queryset.filter(language=filters.language)
     if filters.q:
         # 'simple' configuration: no stemming, so the same query works for English, French and Spanish.
-        vector = SearchVector("title", weight="A", config="simple") + SearchVector(
-            "description", weight="B", config="simple"
+        vector = SearchVector(_unaccented("title"), weight="A", config="simple") + SearchVector(
+            _unaccented("description"), weight="B", config="simple"
         )
         queryset = queryset.annotate(search=vector).filter(
-            search=SearchQuery(filters.q, config="simple", search_type="websearch")
+            search=SearchQuery(strip_accents(filters.q), config="simple", search_type="websearch")
         )
     return _with_related(model.objects.filter(pk__in=queryset.values("pk")))
 

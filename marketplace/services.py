@@ -90,6 +90,9 @@ OFFER_KIND_FIELDS = {
 }
 
 
+MAX_POSTING_LIFETIME = datetime.timedelta(days=3 * 366)
+
+
 def _spec(posting: Need | Offer) -> PostingSpec:
     return NEED_SPEC if isinstance(posting, Need) else OFFER_SPEC
 
@@ -119,8 +122,12 @@ def _posting_errors(posting: Need | Offer, relations: dict[str, list]) -> dict[s
     for field in _spec(posting).required_relations:
         if not relations.get(field):
             errors[field] = [_("Choose at least one.")]
-    if isinstance(posting.expires_on, datetime.date) and posting.expires_on <= timezone.localdate():
-        errors["expires_on"] = [_("The expiry date must be in the future.")]
+    today = timezone.localdate()
+    if isinstance(posting.expires_on, datetime.date):
+        if posting.expires_on <= today:
+            errors["expires_on"] = [_("The expiry date must be in the future.")]
+        elif posting.expires_on > today + MAX_POSTING_LIFETIME:
+            errors["expires_on"] = [_("A posting can stay open for at most three years.")]
     if isinstance(posting, Need):
         start, end, end_field = posting.timeframe_start, posting.timeframe_end, "timeframe_end"
     else:
@@ -129,6 +136,8 @@ def _posting_errors(posting: Need | Offer, relations: dict[str, list]) -> dict[s
             for field in ("starts_on", "ends_on", "delivery_format"):
                 if not getattr(posting, field):
                     errors[field] = [_("Required for a training course or workshop.")]
+            if isinstance(end, datetime.date) and end < today:
+                errors.setdefault("ends_on", [_("This course is already over.")])
         if posting.kind == OfferKind.FUNDING and not posting.eligibility:
             errors["eligibility"] = [_("Required for a funding opportunity.")]
         if not posting.delivery_languages:
@@ -166,9 +175,8 @@ def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             errors.setdefault(field, []).extend(messages)
-    else:
-        for field, messages in _posting_errors(posting, relations).items():
-            errors.setdefault(field, []).extend(messages)
+    for field, messages in _posting_errors(posting, relations).items():
+        errors.setdefault(field, messages)
     if errors:
         raise ValidationError(errors)
     return relations
@@ -230,13 +238,16 @@ def offer_create(
 
 @transaction.atomic
 def posting_update(*, user: User, posting: Need | Offer, data: Mapping[str, Any]) -> Need | Offer:
-    """Edit the text and facets of a draft or published posting; the poster itself does not change."""
+    """Edit the text and facets of a draft or published posting; the poster itself does not change.
+    A published posting goes back to the secretariat for validation."""
     if not permissions.can_edit_posting(user, posting):
         raise PermissionDenied(_("Only the posting's owner can edit it."))
     posting = _locked(posting)
     lifecycle.check_editable(posting.status)
     relations = _apply_and_validate(posting, data)
     _save_with_relations(posting, relations)
+    if posting.status == PostingStatus.PUBLISHED:
+        posting = _move(posting, PostingStatus.SUBMITTED)
     return posting
 
 

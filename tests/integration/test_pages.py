@@ -193,3 +193,23 @@ def test_posts_without_a_csrf_token_are_refused():
     response = client.post(reverse("posting_create", args=["need"]), need_form())
     assert response.status_code == 403
     assert Need.objects.count() == 0
+
+
+def test_the_edit_page_of_a_submitted_posting_sends_the_owner_back_with_a_message(client):
+    owner = focal_point("TD")
+    need = NeedFactory(status=PostingStatus.SUBMITTED, created_by=owner)
+    client.force_login(owner)
+    response = client.get(reverse("posting_edit", args=["need", need.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("posting_detail", args=["need", need.pk])
+    assert "cannot be edited now" in response.content.decode()
+
+
+def test_editing_a_published_need_through_the_page_sends_it_back_for_validation(client):
+    owner = focal_point("TD")
+    need = NeedFactory(created_by=owner, language="fr", countries=["TD"])
+    client.force_login(owner)
+    form = {k: v for k, v in need_form(title="Titre corrigé").items() if k != "poster"}
+    response = client.post(reverse("posting_edit", args=["need", need.pk]), form, follow=True)
+    need.refresh_from_db()
+    assert need.title == "Titre corrigé" and need.status == PostingStatus.SUBMITTED
+    assert "sent to the secretariat for validation" in response.content.decode()

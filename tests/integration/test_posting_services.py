@@ -292,7 +292,6 @@ def test_rejection_closes_with_the_reason_and_needs_a_message(secretariat):
     [
         (PostingStatus.DRAFT, "approve"),
         (PostingStatus.PUBLISHED, "approve"),
-        (PostingStatus.PUBLISHED, "submit"),
         (PostingStatus.CLOSED, "submit"),
         (PostingStatus.DRAFT, "fulfil"),
     ],
@@ -313,6 +312,44 @@ def test_illegal_moves_are_refused_and_change_nothing(secretariat, status, actio
 
     need.refresh_from_db()
     assert need.status == status
+
+
+def test_editing_a_published_posting_sends_it_back_for_validation(secretariat):
+    user = focal_point("TD")
+    need = NeedFactory(created_by=user)
+
+    need = services.posting_update(user=user, posting=need, data={"title": "Now about something else"})
+
+    need.refresh_from_db()
+    assert need.title == "Now about something else"
+    assert need.status == PostingStatus.SUBMITTED
+    services.posting_approve(user=secretariat, posting=need)
+    need.refresh_from_db()
+    assert need.status == PostingStatus.PUBLISHED
+
+
+def test_field_and_cross_field_errors_come_together():
+    with pytest.raises(ValidationError) as error:
+        services.need_create(
+            user=focal_point("TD"),
+            party=party("TD"),
+            data=need_data(title="", timeframe_start=in_days(20), timeframe_end=in_days(10)),
+        )
+    assert {"title", "timeframe_end"} <= set(error.value.message_dict)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"expires_on": in_days(3 * 366 + 30)}, "expires_on"),
+        ({"seats": 0}, "seats"),
+        ({"starts_on": in_days(-30), "ends_on": in_days(-25)}, "ends_on"),
+    ],
+)
+def test_offer_bounds(overrides, field):
+    with pytest.raises(ValidationError) as error:
+        services.offer_create(user=expert(), as_expert=True, data=offer_data(**overrides))
+    assert field in error.value.message_dict
 
 
 def test_a_submitted_posting_cannot_be_edited():

@@ -94,6 +94,34 @@ def test_full_text_search_finds_words_in_any_language_and_ranks_nothing_private(
     assert results == [douane]
 
 
+def test_search_ignores_accents_both_ways():
+    especes = NeedFactory(title="Espèces exotiques envahissantes", description="Contrôle aux frontières.")
+    assert list(selectors.published_postings(model=Need, filters=selectors.PostingFilters(q="especes"))) == [
+        especes
+    ]
+    assert list(selectors.published_postings(model=Need, filters=selectors.PostingFilters(q="contrôle"))) == [
+        especes
+    ]
+    assert list(
+        selectors.published_postings(model=Need, filters=selectors.PostingFilters(q="Frontieres"))
+    ) == [especes]
+
+
+def test_offers_for_a_country_include_regional_and_worldwide_ones():
+    chad = OfferFactory(global_coverage=False, countries=["TD"])
+    africa = OfferFactory(global_coverage=False, regions=["african"])
+    world = OfferFactory(global_coverage=True)
+    OfferFactory(global_coverage=False, regions=["weog"])
+    OfferFactory(global_coverage=False, countries=["PE"])
+
+    found = set(selectors.published_postings(model=Offer, filters=selectors.PostingFilters(country="TD")))
+
+    assert found == {chad, africa, world}
+    assert not selectors.published_postings(
+        model=Offer, filters=selectors.PostingFilters(country="ZZ")
+    ).exists()
+
+
 def test_owned_postings_and_validation_queue():
     owner = focal_point("TD")
     mine = NeedFactory(status=PostingStatus.SUBMITTED, published_at=None)

@@ -12,6 +12,7 @@ LEGAL = [
     (S.SUBMITTED, S.DRAFT, ""),
     (S.SUBMITTED, S.CLOSED, R.REJECTED),
     (S.SUBMITTED, S.CLOSED, R.WITHDRAWN),
+    (S.PUBLISHED, S.SUBMITTED, ""),
     (S.PUBLISHED, S.CLOSED, R.FULFILLED),
     (S.PUBLISHED, S.CLOSED, R.WITHDRAWN),
     (S.PUBLISHED, S.CLOSED, R.EXPIRED),
@@ -26,7 +27,6 @@ def test_legal_transitions_pass(current, target, reason):
 ILLEGAL = [
     (S.DRAFT, S.PUBLISHED, ""),
     (S.PUBLISHED, S.DRAFT, ""),
-    (S.PUBLISHED, S.SUBMITTED, ""),
     (S.CLOSED, S.PUBLISHED, ""),
     (S.CLOSED, S.DRAFT, ""),
     (S.DRAFT, S.CLOSED, R.FULFILLED),
@@ -42,6 +42,7 @@ def test_illegal_transitions_are_refused_with_a_message(current, target, reason)
     with pytest.raises(IllegalTransition) as error:
         check_transition(current, target, reason=reason)
     assert "cannot" in error.value.messages[0]
+    assert f"“{S(current).label}”" in error.value.messages[0]
 
 
 def test_every_pair_of_states_is_either_legal_or_refused():
