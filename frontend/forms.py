@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
-from marketplace import selectors
+from marketplace import selectors, services
 from marketplace.models import (
     ClosedReason,
     ExpertProfile,
@@ -93,7 +93,7 @@ class PostingForm(forms.Form):
         if poster_choices is not None:
             self.fields["poster"] = forms.ChoiceField(label=_("Posted for"), choices=poster_choices)
         described = [name for name in self.scalar_fields if name not in CLOSING_FIELDS]
-        self.order_fields(["poster", *described, *PICKER_FIELDS, *CLOSING_FIELDS])
+        self.order_fields(["poster", "kind", *described, *PICKER_FIELDS, *CLOSING_FIELDS])
 
     def data_for_service(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if name != "poster"}
@@ -104,7 +104,6 @@ class PostingForm(forms.Form):
         for relation in ("subjects", "gbf_targets", "support_types"):
             initial[relation] = [term.code for term in getattr(posting, relation).all()]
         initial["countries"] = [party.code for party in posting.countries.all()]
-        initial["regions"] = posting.regions
         return initial
 
 
@@ -112,52 +111,17 @@ class NeedForm(PostingForm):
     model = Need
     support_label = _("Types of support sought")
     countries_label = _("Countries concerned")
-    scalar_fields = (
-        "title",
-        "description",
-        "language",
-        "beneficiaries",
-        "timeframe_start",
-        "timeframe_end",
-        "budget_note",
-        "contact_name",
-        "contact_email",
-        "contact_phone",
-        "expires_on",
-    )
+    scalar_fields = services.NEED_SPEC.scalar_fields
 
 
 class OfferForm(PostingForm):
     model = Offer
     support_label = _("Types of support offered")
     countries_label = _("Countries covered")
-    scalar_fields = (
-        "kind",
-        "title",
-        "description",
-        "language",
-        "global_coverage",
-        "capacity",
-        "starts_on",
-        "ends_on",
-        "delivery_format",
-        "seats",
-        "readiness_level",
-        "licensing_terms",
-        "eligibility",
-        "deadline",
-        "contact_name",
-        "contact_email",
-        "contact_phone",
-        "expires_on",
-    )
+    scalar_fields = services.OFFER_SPEC.scalar_fields
     delivery_languages = forms.MultipleChoiceField(
         label=_("Languages of delivery"), choices=Language.choices, widget=forms.CheckboxSelectMultiple
     )
-
-    @classmethod
-    def initial_from(cls, posting) -> dict:
-        return {**super().initial_from(posting), "delivery_languages": posting.delivery_languages}
 
 
 POSTING_FORMS = {"need": NeedForm, "offer": OfferForm}
