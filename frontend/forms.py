@@ -92,7 +92,7 @@ class PostingForm(forms.Form):
         )
         if poster_choices is not None:
             self.fields["poster"] = forms.ChoiceField(label=_("Posted for"), choices=poster_choices)
-        described = [name for name in self.scalar_fields if name not in CLOSING_FIELDS]
+        described = [name for name in self.scalar_fields if name not in (*PICKER_FIELDS, *CLOSING_FIELDS)]
         self.order_fields(["poster", "kind", *described, *PICKER_FIELDS, *CLOSING_FIELDS])
 
     def data_for_service(self) -> dict:
