@@ -111,14 +111,14 @@ class NeedForm(PostingForm):
     model = Need
     support_label = _("Types of support sought")
     countries_label = _("Countries concerned")
-    scalar_fields = services.NEED_SPEC.scalar_fields
+    scalar_fields = services.NEED_FIELDS
 
 
 class OfferForm(PostingForm):
     model = Offer
     support_label = _("Types of support offered")
     countries_label = _("Countries covered")
-    scalar_fields = services.OFFER_SPEC.scalar_fields
+    scalar_fields = services.OFFER_FIELDS
     delivery_languages = forms.MultipleChoiceField(
         label=_("Languages of delivery"), choices=Language.choices, widget=forms.CheckboxSelectMultiple
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from marketplace import lifecycle, permissions, selectors, services
 from marketplace.models import (
     FocalPointRequest,
+    Language,
     Need,
     Offer,
     Organization,
@@ -70,7 +71,7 @@ def posting_list(request, kind: str):
             "vocabulary": selectors.vocabulary(),
             "regions": Region.choices,
             "parties": selectors.parties(),
-            "text_languages": forms.Language.choices,
+            "text_languages": Language.choices,
         },
     )
 
@@ -93,7 +94,7 @@ def posting_detail(request, kind: str, pk: int):
     )
 
 
-def _poster(kind: str, choice: str, user) -> dict:
+def _poster(kind: str, choice: str) -> dict:
     if kind == "offer" and choice == "expert":
         return {"as_expert": True}
     prefix, _sep, value = choice.partition(":")
@@ -123,7 +124,7 @@ def posting_create(request, kind: str):
             posting = create(
                 user=request.user,
                 data=form.data_for_service(),
-                **_poster(kind, form.cleaned_data["poster"], request.user),
+                **_poster(kind, form.cleaned_data["poster"]),
             )
         except ValidationError as error:
             forms.apply_service_errors(form, error)

@@ -68,10 +68,6 @@ def is_posting_owner(user, posting: Need | Offer) -> bool:
     )
 
 
-def can_edit_posting(user, posting: Need | Offer) -> bool:
-    return is_posting_owner(user, posting)
-
-
 def can_view_contact(user, posting: Need | Offer) -> bool:
     """Contact details are never public: the owner and the secretariat see them (later: connected matches)."""
     return is_secretariat(user) or is_posting_owner(user, posting)

@@ -56,7 +56,7 @@ def access_posting(*, user, kind: str, pk: int, for_edit: bool = False) -> Need 
     if model is None:
         raise Http404
     posting = postings_visible_to(user=user, model=model).filter(pk=pk).first()
-    if posting is None or (for_edit and not permissions.can_edit_posting(user, posting)):
+    if posting is None or (for_edit and not permissions.is_posting_owner(user, posting)):
         raise Http404
     return posting
 

@@ -4,7 +4,6 @@ anything, and runs in one transaction: bad input raises ValidationError (field �
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,14 +35,6 @@ from .models import (
 # --- Field specifications -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PostingSpec:
-    scalar_fields: tuple[str, ...]
-    # relation field → vocabulary scheme, or None for Parties
-    relation_fields: dict[str, str | None]
-    required_relations: tuple[str, ...] = ("subjects", "support_types")
-
-
 _COMMON_FIELDS = (
     "title",
     "description",
@@ -54,34 +45,30 @@ _COMMON_FIELDS = (
     "contact_phone",
     "expires_on",
 )
-_COMMON_RELATIONS = {
+NEED_FIELDS = (*_COMMON_FIELDS, "beneficiaries", "timeframe_start", "timeframe_end", "budget_note")
+OFFER_FIELDS = (
+    *_COMMON_FIELDS,
+    "kind",
+    "global_coverage",
+    "delivery_languages",
+    "capacity",
+    "starts_on",
+    "ends_on",
+    "delivery_format",
+    "seats",
+    "readiness_level",
+    "licensing_terms",
+    "eligibility",
+    "deadline",
+)
+# Facets given as codes: field → vocabulary scheme, or None for Parties.
+RELATION_FIELDS = {
     "subjects": Scheme.SUBJECT,
     "gbf_targets": Scheme.GBF_TARGET,
     "support_types": Scheme.SUPPORT_TYPE,
     "countries": None,
 }
-NEED_SPEC = PostingSpec(
-    scalar_fields=(*_COMMON_FIELDS, "beneficiaries", "timeframe_start", "timeframe_end", "budget_note"),
-    relation_fields=_COMMON_RELATIONS,
-)
-OFFER_SPEC = PostingSpec(
-    scalar_fields=(
-        *_COMMON_FIELDS,
-        "kind",
-        "global_coverage",
-        "delivery_languages",
-        "capacity",
-        "starts_on",
-        "ends_on",
-        "delivery_format",
-        "seats",
-        "readiness_level",
-        "licensing_terms",
-        "eligibility",
-        "deadline",
-    ),
-    relation_fields=_COMMON_RELATIONS,
-)
+REQUIRED_RELATIONS = ("subjects", "support_types")
 # Fields that only mean something for one kind of offer; cleared for the other kinds.
 OFFER_KIND_FIELDS = {
     OfferKind.TRAINING: {"starts_on": None, "ends_on": None, "delivery_format": "", "seats": None},
@@ -91,10 +78,6 @@ OFFER_KIND_FIELDS = {
 
 
 MAX_POSTING_LIFETIME = datetime.timedelta(days=3 * 366)
-
-
-def _spec(posting: Need | Offer) -> PostingSpec:
-    return NEED_SPEC if isinstance(posting, Need) else OFFER_SPEC
 
 
 def _resolve_codes(field: str, scheme: str | None, codes: Any, errors: dict) -> list:
@@ -119,7 +102,7 @@ def _resolve_codes(field: str, scheme: str | None, codes: Any, errors: dict) -> 
 def _posting_errors(posting: Need | Offer, relations: dict[str, list]) -> dict[str, list[str]]:
     """Rules that span fields; single fields are checked by the model's own validators."""
     errors: dict[str, list[str]] = {}
-    for field in _spec(posting).required_relations:
+    for field in REQUIRED_RELATIONS:
         if not relations.get(field):
             errors[field] = [_("Choose at least one.")]
     today = timezone.localdate()
@@ -151,8 +134,7 @@ def _posting_errors(posting: Need | Offer, relations: dict[str, list]) -> dict[s
 
 def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[str, list]:
     """Copy `data` onto the (unsaved) posting and resolve its codes; raise every error at once."""
-    spec = _spec(posting)
-    for field in spec.scalar_fields:
+    for field in NEED_FIELDS if isinstance(posting, Need) else OFFER_FIELDS:
         if field in data:
             setattr(posting, field, data[field])
     if isinstance(posting, Offer):
@@ -163,7 +145,7 @@ def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[
 
     errors: dict[str, list[str]] = {}
     relations = {}
-    for field, scheme in spec.relation_fields.items():
+    for field, scheme in RELATION_FIELDS.items():
         if field in data:
             relations[field] = _resolve_codes(field, scheme, data[field], errors)
         elif posting.pk:
@@ -171,7 +153,7 @@ def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[
         else:
             relations[field] = []
     try:
-        posting.full_clean(exclude=list(spec.relation_fields), validate_constraints=False)
+        posting.full_clean(exclude=list(RELATION_FIELDS), validate_constraints=False)
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             errors.setdefault(field, []).extend(messages)
@@ -240,7 +222,7 @@ def offer_create(
 def posting_update(*, user: User, posting: Need | Offer, data: Mapping[str, Any]) -> Need | Offer:
     """Edit the text and facets of a draft or published posting; the poster itself does not change.
     A published posting goes back to the secretariat for validation."""
-    if not permissions.can_edit_posting(user, posting):
+    if not permissions.is_posting_owner(user, posting):
         raise PermissionDenied(_("Only the posting's owner can edit it."))
     posting = _locked(posting)
     lifecycle.check_editable(posting.status)
