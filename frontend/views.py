@@ -21,8 +21,10 @@ from marketplace.models import (
     PostingStatus,
     Region,
 )
+from matching import selectors as matching_selectors
 
 from . import forms
+from .explanations import reason_lines
 
 PAGE_SIZE = 20
 
@@ -90,8 +92,25 @@ def posting_detail(request, kind: str, pk: int):
             "show_contact": permissions.can_view_contact(request.user, posting),
             "moderation_form": forms.ModerationForm() if permissions.is_secretariat(request.user) else None,
             "close_form": forms.CloseForm(),
+            "matches": _suggestions(posting),
         },
     )
+
+
+def _suggestions(posting) -> list[dict]:
+    """The posting's best matches on the other side, each with its reasons in the reader's language."""
+    if posting.status != PostingStatus.PUBLISHED:
+        return []
+    rows = matching_selectors.suggestions_for(posting)
+    labels = matching_selectors.reason_labels(rows)
+    return [
+        {
+            "other": row.offer if isinstance(posting, Need) else row.need,
+            "score": row.score,
+            "reasons": reason_lines(row.reasons, labels),
+        }
+        for row in rows
+    ]
 
 
 def _poster(kind: str, choice: str) -> dict:

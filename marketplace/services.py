@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from matching.tasks import match_posting
+
 from . import lifecycle, permissions
 from .models import (
     ClosedReason,
@@ -170,6 +172,11 @@ def _save_with_relations(posting: Need | Offer, relations: dict[str, list]) -> N
         getattr(posting, field).set(values)
 
 
+def _queue_matching(posting: Need | Offer) -> None:
+    """Once the transaction commits, embed the posting and (when published) store its matches."""
+    match_posting.delay_on_commit("need" if isinstance(posting, Need) else "offer", posting.pk)
+
+
 def _locked(posting: Need | Offer) -> Need | Offer:
     return type(posting).objects.select_for_update().get(pk=posting.pk)
 
@@ -230,6 +237,7 @@ def posting_update(*, user: User, posting: Need | Offer, data: Mapping[str, Any]
     _save_with_relations(posting, relations)
     if posting.status == PostingStatus.PUBLISHED:
         posting = _move(posting, PostingStatus.SUBMITTED)
+    _queue_matching(posting)
     return posting
 
 
@@ -283,7 +291,9 @@ def posting_approve(*, user: User, posting: Need | Offer) -> Need | Offer:
     posting = _locked(posting)
     if posting.expires_on <= timezone.localdate():
         raise ValidationError({"expires_on": [_("This posting has expired: ask the owner for a new date.")]})
-    return _move(posting, PostingStatus.PUBLISHED, message="")
+    posting = _move(posting, PostingStatus.PUBLISHED, message="")
+    _queue_matching(posting)
+    return posting
 
 
 @transaction.atomic

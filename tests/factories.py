@@ -104,6 +104,11 @@ class _PostingFactory(factory.django.DjangoModelFactory):
         self.support_types.set(Term.objects.filter(scheme="support_type", code__in=codes))
 
     @factory.post_generation
+    def gbf_targets(self, create, extracted, **kwargs):
+        if extracted:
+            self.gbf_targets.set(Term.objects.filter(scheme="gbf_target", code__in=extracted))
+
+    @factory.post_generation
     def countries(self, create, extracted, **kwargs):
         if extracted:
             self.countries.set(Party.objects.filter(code__in=extracted))

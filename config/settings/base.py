@@ -141,6 +141,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "close-expired-postings": {"task": "marketplace.tasks.close_expired_postings", "schedule": 3600.0},
+    "fit-match-weights": {"task": "matching.tasks.fit_match_weights", "schedule": 86400.0},
 }
 
 # --- REST framework: deny by default ----------------------------------------------------------------
@@ -156,3 +157,14 @@ SPECTACULAR_SETTINGS = {"TITLE": "CHM Matchmaker API", "VERSION": "1"}
 # --- Marketplace ------------------------------------------------------------------------------------
 SEED_DATA_DIR = BASE_DIR / "seed_data"
 POSTING_DESCRIPTION_MAX_LENGTH = 10_000
+
+# --- Matching ---------------------------------------------------------------------------------------
+# A model name (multilingual-e5-small, all-minilm-l6-v2) or a sentence-transformers folder.
+MATCHING_MODEL = env("MATCHING_MODEL", default="multilingual-e5-small")
+# Built model folders; default ~/.cache/chm-matchmaker/models (outside the repository).
+MATCHING_CACHE_DIR = env("MATCHING_CACHE_DIR", default=None)
+MATCHING_CANDIDATES = 100  # retrieved by vector similarity, then re-ranked with the facets
+MATCHING_SUGGESTIONS_PER_POSTING = 10
+MATCHING_MIN_SCORE = 0.3
+MATCHING_EXACT_SCAN_BELOW = 1000  # vectors on the other side; fewer are scanned exactly, no index
+MATCHING_HNSW_EF_SEARCH = 100

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from matching import services as matching_services
 from seed_data import loader
 
 
@@ -17,7 +18,13 @@ class Command(BaseCommand):
             return
         accounts, logins = loader.load_demo_accounts()
         self._report("Demo accounts", accounts)
-        self._report("Demo postings", loader.load_demo_postings())
+        postings = loader.load_demo_postings()
+        self._report("Demo postings", postings)
+        if postings["created"]:
+            # Each posting was matched as it was published, against those published before it; match
+            # them all again now that both sides are complete.
+            result = matching_services.postings_rematch()
+            self.stdout.write(f"Match suggestions: {len(result.created)} new, {result.updated} rescored")
         if settings.SHOW_DEMO_LOGINS:
             self.stdout.write(
                 self.style.SUCCESS(f"\nDemo logins (password for all: {loader.DEMO_PASSWORD}):")

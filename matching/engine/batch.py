@@ -1,0 +1,219 @@
+"""Ranking whole files of needs against offers, with no database: JSON Lines in, JSON Lines out."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from .postings import OFFER, Posting, posting_text
+from .retrieval import top_k_exact
+from .scoring import DEFAULT_WEIGHTS, rank
+
+RETRIEVE_AT_LEAST = 100  # candidates re-ranked per need: semantic retrieval first, facets after
+LIST_FIELDS = ("subjects", "gbf_targets", "support_types", "languages", "regions", "countries")
+TEXT_FIELDS = ("description", "language", "country", "region", "kind")
+DATE_FIELDS = ("starts_on", "ends_on", "deadline", "expires_on")
+
+
+class InputError(Exception):
+    """Bad input lines, each reported as ``file:line: message``."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def _record_errors(record: dict) -> list[str]:
+    errors = []
+    if (
+        not isinstance(record.get("id"), str | int)
+        or isinstance(record.get("id"), bool)
+        or record["id"] == ""
+    ):
+        errors.append("'id' must be a non-empty string or number")
+    if not isinstance(record.get("title"), str) or not record["title"].strip():
+        errors.append("'title' must be a non-empty string")
+    for name in TEXT_FIELDS:
+        if record.get(name) is not None and not isinstance(record[name], str):
+            errors.append(f"'{name}' must be a string")
+    for name in LIST_FIELDS:
+        value = record.get(name)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            errors.append(f"'{name}' must be a list of strings")
+    for name in DATE_FIELDS:
+        if record.get(name) is not None:
+            try:
+                date.fromisoformat(record[name])
+            except (TypeError, ValueError):
+                errors.append(f"'{name}' must be a date (YYYY-MM-DD)")
+    for name in ("capacity", "capacity_left"):
+        value = record.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            errors.append(f"'{name}' must be a whole number")
+    if record.get("worldwide") is not None and not isinstance(record["worldwide"], bool):
+        errors.append("'worldwide' must be true or false")
+    return errors
+
+
+def posting_from_record(record: Mapping, side: str) -> Posting:
+    """A posting from an export line. For an offer, ``region`` is the one region it serves and
+    ``country`` where it is based; an offer with no region, regions or countries is worldwide."""
+
+    def codes(name: str) -> frozenset[str]:
+        return frozenset(record.get(name) or ())
+
+    def day(name: str) -> date | None:
+        return date.fromisoformat(record[name]) if record.get(name) else None
+
+    regions, countries = codes("regions"), codes("countries")
+    if side == OFFER and record.get("region"):
+        regions |= {record["region"]}
+    return Posting(
+        id=str(record["id"]),
+        side=side,
+        title=record["title"],
+        description=record.get("description") or "",
+        language=record.get("language"),
+        subjects=codes("subjects"),
+        gbf_targets=codes("gbf_targets"),
+        support_types=codes("support_types"),
+        country=record.get("country"),
+        region=record.get("region"),
+        languages=codes("languages"),
+        kind=record.get("kind"),
+        worldwide=bool(record.get("worldwide")) or (side == OFFER and not regions and not countries),
+        regions=regions,
+        countries=countries,
+        starts_on=day("starts_on"),
+        ends_on=day("ends_on"),
+        deadline=day("deadline"),
+        expires_on=day("expires_on"),
+        capacity=record.get("capacity"),
+        capacity_left=record.get("capacity_left"),
+    )
+
+
+def _json_lines(path: Path) -> tuple[list[tuple[int, object]], list[str]]:
+    lines, errors = [], []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    lines.append((number, json.loads(line)))
+                except json.JSONDecodeError as error:
+                    errors.append(f"{path}:{number}: not valid JSON ({error.msg})")
+    except UnicodeDecodeError as error:
+        errors.append(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})")
+    except OSError as error:
+        errors.append(f"{path}: cannot be read ({error.strerror})")
+    return lines, errors
+
+
+def read_postings(path: Path, side: str, labels: Callable[[str, str], str] | None = None) -> list[Posting]:
+    """Every posting of a JSON Lines file; raises InputError listing every bad line."""
+    lines, errors = _json_lines(path)
+    postings, seen = [], {}
+    for number, record in lines:
+        if not isinstance(record, dict):
+            errors.append(f"{path}:{number}: each line must be a JSON object")
+            continue
+        if problems := _record_errors(record):
+            errors.extend(f"{path}:{number}: {problem}" for problem in problems)
+            continue
+        posting = posting_from_record(record, side)
+        if posting.id in seen:
+            errors.append(f"{path}:{number}: id {posting.id!r} already used on line {seen[posting.id]}")
+            continue
+        seen[posting.id] = number
+        if labels:
+            language = posting.language or "en"
+            facets = [*sorted(posting.subjects), *sorted(posting.gbf_targets), *sorted(posting.support_types)]
+            posting = replace(posting, facet_labels=tuple(labels(code, language) for code in facets))
+        postings.append(posting)
+    if not postings and not errors:
+        errors.append(f"{path}: no postings")
+    if errors:
+        raise InputError(errors)
+    return postings
+
+
+def read_history(path: Path, need_ids: set[str], offer_ids: set[str]) -> list[tuple[str, str]]:
+    """Past accepted (need_id, offer_id) pairs; both must be lines of the ranked files."""
+    lines, errors = _json_lines(path)
+    pairs = []
+    for number, record in lines:
+        if not isinstance(record, dict):
+            errors.append(f"{path}:{number}: each line must be a JSON object")
+            continue
+        need_id, offer_id = str(record.get("need_id", "")), str(record.get("offer_id", ""))
+        if need_id not in need_ids:
+            errors.append(f"{path}:{number}: need_id {record.get('need_id')!r} is not in the needs file")
+        if offer_id not in offer_ids:
+            errors.append(f"{path}:{number}: offer_id {record.get('offer_id')!r} is not in the offers file")
+        if need_id in need_ids and offer_id in offer_ids:
+            pairs.append((need_id, offer_id))
+    if errors:
+        raise InputError(errors)
+    return pairs
+
+
+def rank_needs(
+    needs: list[Posting],
+    offers: list[Posting],
+    *,
+    encoder,
+    history: list[tuple[str, str]] = (),
+    top_k: int = 10,
+    today: date | None = None,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    labels: Callable[[str, str], str] | None = None,
+    vectors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[dict]:
+    """For every need, its ``top_k`` offers with scores and reasons (the CLI's output lines).
+
+    ``vectors`` (needs, offers) may be passed in to skip encoding (benchmarks compare weightings).
+    """
+    today = today or date.today()
+    if vectors is None:
+        vectors = (
+            encoder.encode([posting_text(p) for p in needs]),
+            encoder.encode([posting_text(p) for p in offers]),
+        )
+    need_vectors, offer_vectors = vectors
+    need_index = {need.id: i for i, need in enumerate(needs)}
+    served: dict[str, list[int]] = defaultdict(list)
+    for need_id, offer_id in history:
+        served[offer_id].append(need_index[need_id])
+    retrieve = max(RETRIEVE_AT_LEAST, top_k * 10)
+    output = []
+    for i, need in enumerate(needs):
+        candidates = top_k_exact(need_vectors[i], offer_vectors, retrieve)
+        # Leave the need's own past match out of its history: it would only confirm itself.
+        past = {offer_id: need_vectors[[j for j in rows if j != i]] for offer_id, rows in served.items()}
+        scored = rank(
+            need,
+            need_vectors[i],
+            [offers[j] for j in candidates],
+            offer_vectors[candidates],
+            calibrate=encoder.calibrate,
+            today=today,
+            weights=weights,
+            history=past,
+            top_k=top_k,
+            labels=labels,
+        )
+        output.append(
+            {
+                "need_id": need.id,
+                "ranked": [{"offer_id": s.candidate_id, "score": s.score, "why": s.why} for s in scored],
+            }
+        )
+    return output

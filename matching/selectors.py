@@ -1,0 +1,204 @@
+"""Reads for matching: postings as the engine sees them, nearest vectors, suggestions, weights."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from marketplace.models import Need, Offer, Party, PostingStatus, Region, Term
+from matching.engine import postings as engine
+from matching.engine.learning import weights_version
+from matching.engine.scoring import DEFAULT_WEIGHTS
+
+from .models import (
+    ACCEPTED_STATUSES,
+    INDEXED_DIMENSIONS,
+    Match,
+    MatchStatus,
+    MatchWeights,
+    NeedEmbedding,
+    OfferEmbedding,
+)
+
+SIDES = {engine.NEED: (Need, NeedEmbedding, "need"), engine.OFFER: (Offer, OfferEmbedding, "offer")}
+HIDDEN_STATUSES = (MatchStatus.DISMISSED, MatchStatus.DECLINED, MatchStatus.CLOSED)
+
+
+def side_of(posting: Need | Offer) -> str:
+    return engine.NEED if isinstance(posting, Need) else engine.OFFER
+
+
+def other_side(side: str) -> str:
+    return engine.OFFER if side == engine.NEED else engine.NEED
+
+
+def postings_for_engine(side: str) -> QuerySet:
+    """Needs or offers with everything ``as_engine_posting`` reads, in a fixed number of queries."""
+    model = SIDES[side][0]
+    queryset = model.objects.prefetch_related("subjects", "gbf_targets", "support_types", "countries")
+    if side == engine.NEED:
+        return queryset.select_related("party", "organization__country")
+    return queryset.select_related("organization__country").annotate(
+        accepted_matches=Count("matches", filter=Q(matches__status__in=ACCEPTED_STATUSES))
+    )
+
+
+def as_engine_posting(posting: Need | Offer) -> engine.Posting:
+    """The engine's view of a stored posting (from ``postings_for_engine``)."""
+    language = posting.language
+    subjects, targets, supports = (
+        list(posting.subjects.all()),
+        list(posting.gbf_targets.all()),
+        list(posting.support_types.all()),
+    )
+    common = {
+        "id": str(posting.pk),
+        "title": posting.title,
+        "description": posting.description,
+        "language": language,
+        "subjects": frozenset(term.code for term in subjects),
+        "gbf_targets": frozenset(term.code for term in targets),
+        "support_types": frozenset(term.code for term in supports),
+        "countries": frozenset(party.code for party in posting.countries.all()),
+        "regions": frozenset(posting.regions),
+        "expires_on": posting.expires_on,
+        "is_open": posting.status == PostingStatus.PUBLISHED,
+        "facet_labels": tuple(
+            getattr(term, f"label_{language}") for term in (*subjects, *targets, *supports)
+        ),
+    }
+    if isinstance(posting, Need):
+        home = posting.party or (posting.organization.country if posting.organization else None)
+        return engine.Posting(
+            side=engine.NEED,
+            country=home.code if home else None,
+            region=home.region if home else None,
+            starts_on=posting.timeframe_start,
+            ends_on=posting.timeframe_end,
+            **common,
+        )
+    base = posting.organization.country if posting.organization else None
+    return engine.Posting(
+        side=engine.OFFER,
+        country=base.code if base else None,
+        region=base.region if base else None,
+        kind=posting.kind,
+        languages=frozenset(posting.delivery_languages),
+        worldwide=posting.global_coverage,
+        starts_on=posting.starts_on,
+        ends_on=posting.ends_on,
+        deadline=posting.deadline,
+        capacity=posting.capacity,
+        capacity_left=posting.capacity - getattr(posting, "accepted_matches", 0),
+        **common,
+    )
+
+
+def open_posting_ids(side: str) -> list[int]:
+    model = SIDES[side][0]
+    return list(
+        model.objects.filter(status=PostingStatus.PUBLISHED, expires_on__gte=timezone.localdate())
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) -> list[int]:
+    """Ids of the open postings of ``side`` whose vectors are closest (cosine) to ``vector``.
+
+    Uses the HNSW index when the vectors have the indexed size and the side holds enough of them;
+    otherwise an exact scan, which is as fast on small sets and exact by definition.
+    """
+    model, embedding_model, field = SIDES[side]
+    embeddings = embedding_model.objects.filter(model_version=model_version, dimensions=len(vector))
+    use_index = len(vector) == INDEXED_DIMENSIONS and embeddings.count() >= settings.MATCHING_EXACT_SCAN_BELOW
+    column = f"e.vector::vector({INDEXED_DIMENSIONS})" if use_index else "e.vector"
+    query = f"""
+        SELECT e.{field}_id FROM {embedding_model._meta.db_table} e
+        JOIN {model._meta.db_table} p ON p.id = e.{field}_id
+        WHERE e.model_version = %s AND e.dimensions = %s AND p.status = %s AND p.expires_on >= %s
+        ORDER BY {column} <=> %s::vector LIMIT %s
+    """  # noqa: S608 -- table and column names are ours, every value is a parameter
+    with transaction.atomic(), connection.cursor() as cursor:
+        if use_index:
+            # Filters are applied after the index walk: let pgvector keep walking until enough pass.
+            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute("SET LOCAL hnsw.ef_search = %s", [settings.MATCHING_HNSW_EF_SEARCH])
+        literal = "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
+        cursor.execute(
+            query,
+            [model_version, len(vector), PostingStatus.PUBLISHED, timezone.localdate(), literal, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def vectors_of(side: str, ids: list[int], *, model_version: str) -> dict[int, np.ndarray]:
+    embedding_model, field = SIDES[side][1], SIDES[side][2]
+    rows = embedding_model.objects.filter(**{f"{field}_id__in": ids}, model_version=model_version)
+    return {getattr(row, f"{field}_id"): np.asarray(row.vector, dtype=np.float32) for row in rows}
+
+
+def accepted_needs_by_offer(offer_ids: list[int]) -> dict[int, list[int]]:
+    """For each offer, the needs it was accepted for (its history)."""
+    history: dict[int, list[int]] = {}
+    rows = Match.objects.filter(offer_id__in=offer_ids, status__in=ACCEPTED_STATUSES)
+    for need_id, offer_id in rows.values_list("need_id", "offer_id"):
+        history.setdefault(offer_id, []).append(need_id)
+    return history
+
+
+def current_weights() -> tuple[dict[str, float], str]:
+    """The newest fitted weights, or the defaults when curators have not decided enough yet."""
+    latest = MatchWeights.objects.first()
+    if latest:
+        return latest.weights, latest.version
+    return dict(DEFAULT_WEIGHTS), "default-" + weights_version(DEFAULT_WEIGHTS)
+
+
+def suggestions_for(posting: Need | Offer, *, limit: int = 10) -> list[Match]:
+    """The best open matches of a posting, for its page: the other side published, not expired and
+    not full, and nothing a curator or a side turned down."""
+    today = timezone.localdate()
+    if isinstance(posting, Need):
+        open_other = Q(offer__status=PostingStatus.PUBLISHED, offer__expires_on__gte=today) & (
+            Q(offer__deadline__isnull=True) | Q(offer__deadline__gte=today)
+        )
+        related = ["offer__organization", "offer__expert__user"]
+        queryset = posting.matches.annotate(
+            offer_accepted=Count(
+                "offer__matches", filter=Q(offer__matches__status__in=ACCEPTED_STATUSES), distinct=True
+            )
+        ).filter(open_other)
+    else:
+        queryset = posting.matches.filter(need__status=PostingStatus.PUBLISHED, need__expires_on__gte=today)
+        related = ["need__party", "need__organization"]
+    queryset = queryset.exclude(status__in=HIDDEN_STATUSES).select_related(*related).order_by("-score", "id")
+    rows = list(queryset[: limit * 2])
+    if isinstance(posting, Need):
+        rows = [
+            row for row in rows if row.offer_accepted < row.offer.capacity or row.status in ACCEPTED_STATUSES
+        ]
+    return rows[:limit]
+
+
+def decided_matches() -> QuerySet:
+    """Matches a person has ruled on, with the features they were scored on (for fitting weights)."""
+    return Match.objects.exclude(status=MatchStatus.SUGGESTED).exclude(features={})
+
+
+def reason_labels(matches: list[Match]) -> dict[str, str]:
+    """Labels, in the active language, of every vocabulary term, Party and region the reasons name."""
+    codes: set[str] = set()
+    for match in matches:
+        reasons = match.reasons
+        codes |= set(reasons.get("shared_subjects", [])) | set(reasons.get("shared_targets", []))
+        codes |= set(reasons.get("support", [])) | set(reasons.get("outside_coverage", []))
+        codes |= set((reasons.get("support_mismatch") or {}).get("sought", []))
+        codes.add(reasons.get("covers", ""))
+    labels = {code: str(label) for code, label in Region.choices if code in codes}
+    labels |= {term.code: term.label for term in Term.objects.filter(code__in=codes)}
+    labels |= {party.code: party.name for party in Party.objects.filter(code__in=codes)}
+    return labels
