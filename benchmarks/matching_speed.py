@@ -19,6 +19,7 @@ import statistics
 import time
 from dataclasses import replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +53,8 @@ SEED = 20240601
 # --- output -----------------------------------------------------------------------------------------
 
 
-def table(title: str, headers: list[str], rows: list[list[object]]) -> None:
-    """Print a plain-text table: first column left-aligned, the others right-aligned."""
+def table(title: str, details: str, headers: list[str], rows: list[list[object]]) -> None:
+    """Print a plain-text table: title, a line of details, first column left-aligned, others right."""
     cells = [headers] + [[str(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
 
@@ -63,7 +64,7 @@ def table(title: str, headers: list[str], rows: list[list[object]]) -> None:
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         )
 
-    print(f"\n{title}\n{'-' * len(title)}")
+    print(f"\n{title}\n{'-' * len(title)}\n{details}\n")
     print(line(cells[0]))
     print("  ".join("-" * width for width in widths))
     for row in cells[1:]:
@@ -100,12 +101,13 @@ def peak_rss() -> int:
 
 
 def encode_throughput(encoder, texts: list[str]) -> dict:
-    """Postings/s over ``texts`` (median of a few passes, after a warm-up batch) and tokens per text."""
+    """Postings/s over ``texts`` (median of a few passes, after a warm-up batch), tokens per text, and
+    the vectors."""
     encoder.encode(texts[:BATCH_SIZE], batch_size=BATCH_SIZE)  # warm-up: first-call allocations
     timings = []
     for _ in range(ENCODE_REPEATS):
         start = time.perf_counter()
-        encoder.encode(texts, batch_size=BATCH_SIZE)
+        vectors = encoder.encode(texts, batch_size=BATCH_SIZE)
         timings.append(time.perf_counter() - start)
     model = encoder._model
     # Tokens the model actually sees: the model's prefix included, truncated at its maximum length.
@@ -121,6 +123,7 @@ def encode_throughput(encoder, texts: list[str]) -> dict:
         "max_tokens": max(lengths),
         "truncated": sum(length >= model.max_seq_length for length in lengths),
         "max_seq_length": model.max_seq_length,
+        "vectors": vectors,
     }
 
 
@@ -300,6 +303,35 @@ def recall(found: list[np.ndarray], truth: list[np.ndarray], matrix, query_vecto
 # --- main -------------------------------------------------------------------------------------------
 
 
+def measure_size(n, connection, offers, offer_vectors, queries, query_vectors, context, rng) -> dict:
+    """Load ``n`` synthetic offers and time every way of matching the queries against them."""
+    encoder, labels, today = context
+    postings, matrix, cosine_to_base = synthetic_offers(offers, offer_vectors, n, rng)
+    name = f"bench_offers_{n}"
+    result = {"load": load_table(connection, name, matrix), "cosine_to_base": cosine_to_base}
+    retrievers = Retrievers(connection, name, matrix)
+    # Small tables: the planner may prefer a sequential scan even with the HNSW index there.
+    result["hnsw_plan"] = retrievers.plan([f"SET LOCAL hnsw.ef_search = {EF_SEARCH}"], query_vectors[0])
+
+    def timed(retrieve):
+        return timed_matches(retrieve, queries, query_vectors, postings, matrix, encoder, labels, today)
+
+    truth = [top_k_exact(vector, matrix, CANDIDATES) for vector in query_vectors]
+    result["numpy"] = timed(retrievers.numpy_exact)
+    result["postgres"] = timed(retrievers.postgres_exact)
+    result["agreement"] = recall(result["postgres"]["rows"], truth, matrix, query_vectors, 10)
+    for ef in EF_SWEEP:
+        hnsw = timed(partial(retrievers.hnsw, ef_search=ef))
+        hnsw["recall10"] = recall(hnsw["rows"], truth, matrix, query_vectors, 10)
+        hnsw["recall100"] = recall(hnsw["rows"], truth, matrix, query_vectors, CANDIDATES)
+        result[f"hnsw{ef}"] = hnsw
+    return result
+
+
+def p50_p95(seconds: list[float]) -> str:
+    return f"{ms(percentile(seconds, 50))} / {ms(percentile(seconds, 95))}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -309,38 +341,42 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     started = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
 
     labels = Labels.from_seed_data()
     needs = read_postings(EVALUATION / "needs.jsonl", NEED, labels)
     offers = read_postings(EVALUATION / "offers.jsonl", OFFER, labels)
     texts = [posting_text(posting) for posting in needs + offers]
 
-    # Quieten the weight-loading progress bars of transformers.
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bars in the report
     encoder = load_encoder()
     import torch
 
     print("Matching engine speed")
     print("=====================")
     print(
-        f"machine:  {os.cpu_count()} CPU cores, {cpu_model()} (torch uses {torch.get_num_threads()} threads)"
+        f"machine:  {os.cpu_count()} CPU cores, {cpu_model()}; torch uses {torch.get_num_threads()} threads"
     )
     print(f"model:    {encoder.name} (version {encoder.version}, {encoder.dimensions} dimensions)")
     print(f"date:     {datetime.now().astimezone().isoformat(timespec='seconds')}")
-    print(f"options:  sizes {','.join(map(str, sizes))}, {args.queries} queries per measurement")
+    print(f"options:  sizes {','.join(map(str, sizes))}; {args.queries} queries per measurement")
+    print(
+        f"load:     1-minute load average {load_at_start:.2f} at start (other work on the machine skews "
+        "timings)"
+    )
 
     # 1. Encoding throughput.
     e5 = encode_throughput(encoder, texts)
     minilm_encoder = load_encoder(MINILM_MODEL)
     minilm = encode_throughput(minilm_encoder, texts)
-    rows = []
-    for name, result, target in (
-        (encoder.name, e5, f">= {TARGET_ENCODE:.0f} postings/s on 2 CPU cores"),
-        (f"{minilm_encoder.name} (baseline)", minilm, "-"),
-    ):
-        rows.append(
+    table(
+        "1. Encoding throughput",
+        f"{len(texts)} evaluation postings ({len(needs)} needs + {len(offers)} offers), batches of "
+        f"{BATCH_SIZE}, median of {ENCODE_REPEATS} passes after a warm-up batch; tokens include the prefix",
+        ["model", "postings/s", "s per pass", "tokens mean / max", "truncated", "target"],
+        [
             [
                 name,
                 f"{result['rate']:.1f}",
@@ -349,25 +385,26 @@ def main() -> None:
                 f"{result['truncated']} at {result['max_seq_length']}",
                 target,
             ]
-        )
-    table(
-        f"1. Encoding throughput: {len(texts)} evaluation postings ({len(needs)} needs + {len(offers)} offers), "
-        f"batches of {BATCH_SIZE}, median of {ENCODE_REPEATS} passes after a warm-up batch",
-        ["model", "postings/s", "seconds", "tokens mean / max", "truncated", "target"],
-        rows,
+            for name, result, target in (
+                (encoder.name, e5, f">= {TARGET_ENCODE:.0f} postings/s on 2 CPU cores"),
+                (f"{minilm_encoder.name} (baseline)", minilm, "baseline"),
+            )
+        ],
     )
+    notes = []
     if e5["rate"] < TARGET_ENCODE:
-        print(f"MISSED: {encoder.name} encodes {e5['rate']:.1f} postings/s, target {TARGET_ENCODE:.0f}")
-    rss_after_models = peak_rss()
+        notes.append(
+            f"MISSED: {encoder.name} encodes {e5['rate']:.1f} postings/s, target {TARGET_ENCODE:.0f}"
+        )
+    rss_after_encoding = peak_rss()
     del minilm_encoder
 
     # 2. Match latency. Queries: the evaluation needs, cycled; offers: synthetic, made from the real ones.
-    vectors = encoder.encode(texts, batch_size=BATCH_SIZE)
-    need_vectors, offer_vectors = vectors[: len(needs)], vectors[len(needs) :]
+    need_vectors, offer_vectors = e5["vectors"][: len(needs)], e5["vectors"][len(needs) :]
     queries = [needs[i % len(needs)] for i in range(args.queries)]
     query_vectors = need_vectors[[i % len(needs) for i in range(args.queries)]]
-    encoder.similarity_range  # noqa: B018 -- measure the calibration anchors before any timing
-    today = date.today()
+    encoder.similarity_range  # noqa: B018 -- encode the calibration anchors before any timing
+    context = (encoder, labels, date.today())
     rng = np.random.default_rng(SEED)
     connection = connect()
     with connection.cursor() as cursor:
@@ -375,106 +412,83 @@ def main() -> None:
             "SELECT split_part(version(), ' ', 2), extversion FROM pg_extension WHERE extname = 'vector'"
         )
         postgres_version, pgvector_version = cursor.fetchone()
-
-    load_rows, latency_rows, sweep_rows, notes = [], [], [], []
+    results = {}
     for n in sizes:
-        postings, matrix, cosine_to_base = synthetic_offers(offers, offer_vectors, n, rng)
-        name = f"bench_offers_{n}"
-        loaded = load_table(connection, name, matrix)
-        load_rows.append(
-            [
-                f"{n:,}",
-                f"{cosine_to_base:.3f}",
-                f"{loaded['copy']:.2f}",
-                f"{loaded['build']:.1f}" + (" (spilled)" if loaded["spilled"] else ""),
-                mib(loaded["table"]),
-                mib(loaded["index"]),
-            ]
-        )
-        retrievers = Retrievers(connection, name, matrix)
-        hnsw_settings = [f"SET LOCAL hnsw.ef_search = {EF_SEARCH}"]
-        plans = (
-            retrievers.plan(hnsw_settings, query_vectors[0]),
-            retrievers.plan(["SET LOCAL enable_indexscan = off"], query_vectors[0]),
-        )
-        if plans != ("index", "seq scan"):
-            notes.append(f"{n:,} offers: planner chose {plans[0]} for HNSW and {plans[1]} for the exact scan")
-
-        run = {
-            "numpy": timed_matches(
-                retrievers.numpy_exact, queries, query_vectors, postings, matrix, encoder, labels, today
-            )
-        }
-        run["postgres"] = timed_matches(
-            retrievers.postgres_exact, queries, query_vectors, postings, matrix, encoder, labels, today
-        )
-        truth = [top_k_exact(vector, matrix, CANDIDATES) for vector in query_vectors]
-        agreement = recall(run["postgres"]["rows"], truth, matrix, query_vectors, 10)
-        if agreement < 0.999:
-            notes.append(f"{n:,} offers: PostgreSQL's exact top-10 agrees with numpy's at {agreement:.3f}")
-        for ef in EF_SWEEP:
-            result = timed_matches(
-                lambda vector, ef=ef: retrievers.hnsw(vector, ef),
-                queries,
-                query_vectors,
-                postings,
-                matrix,
-                encoder,
-                labels,
-                today,
-            )
-            result["recall10"] = recall(result["rows"], truth, matrix, query_vectors, 10)
-            result["recall100"] = recall(result["rows"], truth, matrix, query_vectors, CANDIDATES)
-            run[f"hnsw{ef}"] = result
-            retrieval = [t - r for t, r in zip(result["total"], result["rerank"], strict=True)]
-            sweep_rows.append(
-                [
-                    f"{n:,}",
-                    str(ef),
-                    ms(percentile(result["total"], 50)),
-                    ms(percentile(result["total"], 95)),
-                    ms(percentile(retrieval, 50)),
-                    f"{result['recall10']:.3f}",
-                    f"{result['recall100']:.3f}",
-                ]
-            )
-        hnsw = run[f"hnsw{EF_SEARCH}"]
-        target = n == max(sizes)
-        latency_rows.append(
-            [
-                f"{n:,}",
-                *(
-                    f"{ms(percentile(run[key]['total'], 50))} / {ms(percentile(run[key]['total'], 95))}"
-                    for key in ("numpy", "postgres", f"hnsw{EF_SEARCH}")
-                ),
-                ms(percentile(hnsw["rerank"], 50)),
-                f"{hnsw['recall10']:.3f}",
-                f"p50 <= {TARGET_P50_MS:.0f} ms; recall@10 >= {TARGET_RECALL}" if target else "",
-            ]
-        )
-        if n >= 100_000 and percentile(hnsw["total"], 50) * 1000 > TARGET_P50_MS:
-            notes.append(f"MISSED: HNSW p50 at {n:,} offers is {ms(percentile(hnsw['total'], 50))} ms")
-        if n >= 100_000 and hnsw["recall10"] < TARGET_RECALL:
-            notes.append(f"MISSED: HNSW recall@10 at {n:,} offers is {hnsw['recall10']:.3f}")
-        del postings, matrix, run, truth
+        results[n] = measure_size(n, connection, offers, offer_vectors, queries, query_vectors, context, rng)
 
     table(
-        f"2a. Synthetic offers in PostgreSQL {postgres_version} + pgvector {pgvector_version}: binary COPY, "
-        f"HNSW m={HNSW_M} ef_construction={HNSW_EF_CONSTRUCTION} (maintenance_work_mem {BUILD_MEMORY})",
+        "2a. Synthetic offers in the database",
+        f"PostgreSQL {postgres_version} + pgvector {pgvector_version}; binary COPY; HNSW m={HNSW_M}, "
+        f"ef_construction={HNSW_EF_CONSTRUCTION}, maintenance_work_mem {BUILD_MEMORY}",
         ["offers", "cos to base", "COPY s", "HNSW build s", "table", "index"],
-        load_rows,
+        [
+            [
+                f"{n:,}",
+                f"{r['cosine_to_base']:.3f}",
+                f"{r['load']['copy']:.2f}",
+                f"{r['load']['build']:.1f}" + (" (graph spilled to disk)" if r["load"]["spilled"] else ""),
+                mib(r["load"]["table"]),
+                mib(r["load"]["index"]),
+            ]
+            for n, r in results.items()
+        ],
     )
+    target = f"p50 <= {TARGET_P50_MS:.0f} ms at 100k; recall@10 >= {TARGET_RECALL}"
     table(
-        f"2b. Match latency, ms p50 / p95 over {args.queries} queries: retrieve {CANDIDATES} candidates, "
-        f"re-rank them (query already encoded; HNSW ef_search {EF_SEARCH}, iterative scan relaxed_order)",
+        "2b. Match latency (ms, p50 / p95)",
+        f"{args.queries} queries; retrieve {CANDIDATES} candidates then re-rank them with the facets; query "
+        f"already encoded; HNSW: ef_search {EF_SEARCH}, iterative scan relaxed_order (as in the app)",
         ["offers", "numpy exact", "PG exact", "PG HNSW", "re-rank p50", "HNSW recall@10", "target"],
-        latency_rows,
+        [
+            [
+                f"{n:,}",
+                p50_p95(r["numpy"]["total"]),
+                p50_p95(r["postgres"]["total"]),
+                p50_p95(r[f"hnsw{EF_SEARCH}"]["total"]) + ("" if r["hnsw_plan"] == "index" else " *"),
+                ms(percentile(r[f"hnsw{EF_SEARCH}"]["rerank"], 50)),
+                f"{r[f'hnsw{EF_SEARCH}']['recall10']:.3f}",
+                target,
+            ]
+            for n, r in results.items()
+        ],
     )
+    if any(r["hnsw_plan"] != "index" for r in results.values()):
+        print("* the planner chose a sequential scan over the HNSW index at this size (exact results)")
     table(
         "2c. HNSW ef_search sweep (ms; recall against the exact scan)",
+        f"recall@k: share of the exact top-k among the k closest rows HNSW returned (LIMIT {CANDIDATES})",
         ["offers", "ef_search", "p50", "p95", "retrieve p50", "recall@10", f"recall@{CANDIDATES}"],
-        sweep_rows,
+        [
+            [
+                f"{n:,}",
+                str(ef),
+                ms(percentile(r[f"hnsw{ef}"]["total"], 50)),
+                ms(percentile(r[f"hnsw{ef}"]["total"], 95)),
+                ms(
+                    percentile(
+                        [
+                            t - x
+                            for t, x in zip(r[f"hnsw{ef}"]["total"], r[f"hnsw{ef}"]["rerank"], strict=True)
+                        ],
+                        50,
+                    )
+                ),
+                f"{r[f'hnsw{ef}']['recall10']:.3f}",
+                f"{r[f'hnsw{ef}']['recall100']:.3f}",
+            ]
+            for n, r in results.items()
+            for ef in EF_SWEEP
+        ],
     )
+    for n, r in results.items():
+        if r["agreement"] < 0.999:
+            notes.append(f"{n:,} offers: PostgreSQL's exact top-10 matches numpy's at {r['agreement']:.3f}")
+    if (largest := max(sizes)) >= 100_000:
+        hnsw = results[largest][f"hnsw{EF_SEARCH}"]
+        if percentile(hnsw["total"], 50) * 1000 > TARGET_P50_MS:
+            notes.append(f"MISSED: HNSW p50 at {largest:,} offers is {ms(percentile(hnsw['total'], 50))} ms")
+        if hnsw["recall10"] < TARGET_RECALL:
+            notes.append(f"MISSED: HNSW recall@10 at {largest:,} offers is {hnsw['recall10']:.3f}")
 
     # 3. Memory.
     with connection.cursor() as cursor:
@@ -483,19 +497,23 @@ def main() -> None:
     connection.close()
     table(
         "3. Memory and disk",
+        "peak RSS: this process (resource.getrusage); sizes: PostgreSQL's own",
         ["what", "size", "note"],
         [
-            ["peak RSS after loading both models", mib(rss_after_models), "e5 + MiniLM + torch"],
-            ["peak RSS of the whole run", mib(peak_rss()), f"includes {max(sizes):,} offers in memory"],
-            [f"database {DATABASE}", mib(database_size), "every size's table and index"],
-            *([f"HNSW index, {row[0]} offers", row[5], ""] for row in load_rows),
+            ["peak RSS after encoding", mib(rss_after_encoding), "e5 and MiniLM loaded, torch"],
+            ["peak RSS of the whole run", mib(peak_rss()), f"up to {largest:,} synthetic offers in memory"],
+            [f"database {DATABASE}", mib(database_size), "the tables and indexes of every size"],
+            *([f"HNSW index, {n:,} offers", mib(r["load"]["index"]), ""] for n, r in results.items()),
         ],
     )
     if notes:
         print("\nNotes")
         for note in notes:
             print(f"- {note}")
-    print(f"\nTotal run time: {time.perf_counter() - started:.0f} s")
+    print(
+        f"\nTotal run time: {time.perf_counter() - started:.0f} s "
+        f"(1-minute load average at the end: {os.getloadavg()[0]:.2f})"
+    )
 
 
 if __name__ == "__main__":

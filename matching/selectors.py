@@ -127,7 +127,7 @@ def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) ->
             # Filters are applied after the index walk: let pgvector keep walking until enough pass.
             cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             cursor.execute("SET LOCAL hnsw.ef_search = %s", [settings.MATCHING_HNSW_EF_SEARCH])
-        literal = "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
+        literal = "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
         cursor.execute(
             query,
             [model_version, len(vector), PostingStatus.PUBLISHED, timezone.localdate(), literal, limit],

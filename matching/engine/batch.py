@@ -213,7 +213,10 @@ def rank_needs(
         output.append(
             {
                 "need_id": need.id,
-                "ranked": [{"offer_id": s.candidate_id, "score": s.score, "why": s.why} for s in scored],
+                "ranked": [
+                    {"offer_id": s.candidate_id, "score": s.score, "why": s.why | {"features": s.features}}
+                    for s in scored
+                ],
             }
         )
     return output
