@@ -135,7 +135,7 @@ def read_postings(path: Path, side: str, labels: Callable[[str, str], str] | Non
         seen[posting.id] = number
         if labels:
             language = posting.language or "en"
-            facets = [*sorted(posting.subjects), *sorted(posting.gbf_targets), *sorted(posting.support_types)]
+            facets = [*sorted(posting.subjects), *sorted(posting.support_types)]
             posting = replace(posting, facet_labels=tuple(labels(code, language) for code in facets))
         postings.append(posting)
     if not postings and not errors:
