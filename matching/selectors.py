@@ -27,10 +27,6 @@ SIDES = {engine.NEED: (Need, NeedEmbedding, "need"), engine.OFFER: (Offer, Offer
 HIDDEN_STATUSES = (MatchStatus.DISMISSED, MatchStatus.DECLINED, MatchStatus.CLOSED)
 
 
-def side_of(posting: Need | Offer) -> str:
-    return engine.NEED if isinstance(posting, Need) else engine.OFFER
-
-
 def other_side(side: str) -> str:
     return engine.OFFER if side == engine.NEED else engine.NEED
 
@@ -111,8 +107,10 @@ def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) ->
     otherwise an exact scan, which is as fast on small sets and exact by definition.
     """
     model, embedding_model, field = SIDES[side]
-    embeddings = embedding_model.objects.filter(model_version=model_version, dimensions=len(vector))
-    use_index = len(vector) == INDEXED_DIMENSIONS and embeddings.count() >= settings.MATCHING_EXACT_SCAN_BELOW
+    use_index = (
+        len(vector) == INDEXED_DIMENSIONS
+        and _estimated_rows(embedding_model._meta.db_table) >= settings.MATCHING_EXACT_SCAN_BELOW
+    )
     column = f"e.vector::vector({INDEXED_DIMENSIONS})" if use_index else "e.vector"
     query = f"""
         SELECT e.{field}_id FROM {embedding_model._meta.db_table} e
@@ -131,6 +129,15 @@ def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) ->
             [model_version, len(vector), PostingStatus.PUBLISHED, timezone.localdate(), literal, limit],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def _estimated_rows(table: str) -> float:
+    """The planner's row estimate (free, unlike COUNT); unknown before the first ANALYZE, then taken as
+    large, which is harmless: on a small table the planner prefers a sequential scan anyway."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        (rows,) = cursor.fetchone()
+    return rows if rows >= 0 else float("inf")
 
 
 def vectors_of(side: str, ids: list[int], *, model_version: str) -> dict[int, np.ndarray]:

@@ -153,6 +153,7 @@ def test_the_hnsw_index_finds_what_the_exact_scan_finds(pair, settings):
     need, offer, _distractor = pair
     vector = NeedEmbedding.objects.get(need=need).vector
     version = services.encoder().version
+    settings.MATCHING_EXACT_SCAN_BELOW = float("inf")
     exact = selectors.nearest("offer", vector, model_version=version, limit=10)
     settings.MATCHING_EXACT_SCAN_BELOW = 0
     indexed = selectors.nearest("offer", vector, model_version=version, limit=10)
