@@ -167,4 +167,5 @@ MATCHING_CANDIDATES = 100  # retrieved by vector similarity, then re-ranked with
 MATCHING_SUGGESTIONS_PER_POSTING = 10
 MATCHING_MIN_SCORE = 0.3
 MATCHING_EXACT_SCAN_BELOW = 1000  # vectors on the other side; fewer are scanned exactly, no index
-MATCHING_HNSW_EF_SEARCH = 100
+# With the index's ef_construction 200: recall@10 0.95 at 100k offers (benchmarks/matching_speed.py).
+MATCHING_HNSW_EF_SEARCH = 300

@@ -9,7 +9,8 @@ from django.db import migrations, models
 # HNSW (cosine) over the vectors of the indexed size; the cast makes the untyped column indexable.
 HNSW_SQL = """
 CREATE INDEX {table}_hnsw ON {table}
-USING hnsw ((vector::vector(384)) vector_cosine_ops) WHERE dimensions = 384
+USING hnsw ((vector::vector(384)) vector_cosine_ops) WITH (m = 16, ef_construction = 200)
+WHERE dimensions = 384
 """
 
 
