@@ -6,18 +6,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from marketplace.models import Language
+from matching.engine.scoring import short_label
 
 
 def reason_lines(reasons: dict, labels: dict[str, str]) -> list[str]:
     def label(code: str) -> str:
         return labels.get(code, code)
 
-    def short(code: str) -> str:  # "Target 6: Reduce the introduction …" → "Target 6"
-        return label(code).split(":", 1)[0].strip()
-
     lines = []
     shared = [label(code) for code in reasons.get("shared_subjects", [])]
-    shared += [short(code) for code in reasons.get("shared_targets", [])]
+    shared += [short_label(label(code)) for code in reasons.get("shared_targets", [])]
     if shared:
         lines.append(_("Shared: %(items)s") % {"items": ", ".join(shared)})
     if support := reasons.get("support"):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from pgvector import Vector
 
 from marketplace.models import Need, Offer, Party, PostingStatus, Region, Term
 from matching.engine import postings as engine
@@ -123,7 +124,7 @@ def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) ->
             # Filters are applied after the index walk: let pgvector keep walking until enough pass.
             cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             cursor.execute("SET LOCAL hnsw.ef_search = %s", [settings.MATCHING_HNSW_EF_SEARCH])
-        literal = "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
+        literal = Vector(np.asarray(vector, dtype=np.float32)).to_text()
         cursor.execute(
             query,
             [model_version, len(vector), PostingStatus.PUBLISHED, timezone.localdate(), literal, limit],
@@ -168,25 +169,21 @@ def suggestions_for(posting: Need | Offer, *, limit: int = 10) -> list[Match]:
     not full, and nothing a curator or a side turned down."""
     today = timezone.localdate()
     if isinstance(posting, Need):
-        open_other = Q(offer__status=PostingStatus.PUBLISHED, offer__expires_on__gte=today) & (
-            Q(offer__deadline__isnull=True) | Q(offer__deadline__gte=today)
+        accepted = Count(
+            "offer__matches", filter=Q(offer__matches__status__in=ACCEPTED_STATUSES), distinct=True
         )
-        related = ["offer__organization", "offer__expert__user"]
-        queryset = posting.matches.annotate(
-            offer_accepted=Count(
-                "offer__matches", filter=Q(offer__matches__status__in=ACCEPTED_STATUSES), distinct=True
-            )
-        ).filter(open_other)
+        queryset = (
+            posting.matches.annotate(offer_accepted=accepted)
+            .filter(offer__status=PostingStatus.PUBLISHED, offer__expires_on__gte=today)
+            .filter(Q(offer__deadline__isnull=True) | Q(offer__deadline__gte=today))
+            .filter(Q(offer_accepted__lt=F("offer__capacity")) | Q(status__in=ACCEPTED_STATUSES))
+            .select_related("offer__organization", "offer__expert__user")
+        )
     else:
-        queryset = posting.matches.filter(need__status=PostingStatus.PUBLISHED, need__expires_on__gte=today)
-        related = ["need__party", "need__organization"]
-    queryset = queryset.exclude(status__in=HIDDEN_STATUSES).select_related(*related).order_by("-score", "id")
-    rows = list(queryset[: limit * 2])
-    if isinstance(posting, Need):
-        rows = [
-            row for row in rows if row.offer_accepted < row.offer.capacity or row.status in ACCEPTED_STATUSES
-        ]
-    return rows[:limit]
+        queryset = posting.matches.filter(
+            need__status=PostingStatus.PUBLISHED, need__expires_on__gte=today
+        ).select_related("need__party", "need__organization")
+    return list(queryset.exclude(status__in=HIDDEN_STATUSES).order_by("-score", "id")[:limit])
 
 
 def decided_matches() -> QuerySet:

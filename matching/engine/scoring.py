@@ -208,7 +208,7 @@ def rank(
     return results[:top_k]
 
 
-def _short(label: str) -> str:
+def short_label(label: str) -> str:
     """'Target 6: Reduce the introduction …' → 'Target 6' (GBF target labels are long)."""
     return label.split(":", 1)[0].strip()
 
@@ -224,7 +224,7 @@ def summarise(why: Mapping, *, labels: Callable[[str, str], str] | None = None, 
 
     parts = []
     shared = [label(code) for code in why.get("shared_subjects", [])]
-    shared += [_short(label(code)) for code in why.get("shared_targets", [])]
+    shared += [short_label(label(code)) for code in why.get("shared_targets", [])]
     if shared:
         parts.append("shared: " + ", ".join(shared))
     if support := why.get("support"):
