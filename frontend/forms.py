@@ -10,13 +10,17 @@ from marketplace import selectors, services
 from marketplace.models import (
     ClosedReason,
     ExpertProfile,
+    Frequency,
     Language,
+    MentoringForm,
     Need,
+    NotificationKind,
     Offer,
     Organization,
     Region,
     Scheme,
 )
+from matching.models import CloseReason, DeclineReason, Outcome
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -210,3 +214,193 @@ class OrganizationForm(forms.ModelForm):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
+
+
+# --- Matches ------------------------------------------------------------------------------------------------
+
+MESSAGE = forms.CharField(
+    label=_("Message to the other side (optional)"),
+    required=False,
+    max_length=2000,
+    widget=forms.Textarea(attrs={"rows": 3}),
+)
+
+
+class AcceptForm(forms.Form):
+    message = MESSAGE
+
+
+class DeclineForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=DeclineReason.choices)
+    message = MESSAGE
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    rating = forms.TypedChoiceField(
+        label=_("How useful was the cooperation? (1 to 5)"),
+        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        coerce=int,
+    )
+    feedback = forms.CharField(
+        label=_("Feedback"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class MatchCloseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+class CaseStudyForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    story = forms.CharField(label=_("Story"), max_length=8000, widget=forms.Textarea(attrs={"rows": 8}))
+    language = forms.ChoiceField(label=_("Language of the text"), choices=Language.choices)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Internal note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class InterestForm(forms.Form):
+    """Express interest in a posting with one of the user's own published postings of the other kind."""
+
+    own = forms.TypedChoiceField(label=_("With your posting"), coerce=int)
+    message = MESSAGE
+
+    def __init__(self, *args, own_postings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["own"].choices = [(posting.pk, posting.title) for posting in own_postings]
+
+
+class QueueFilterForm(forms.Form):
+    region = forms.ChoiceField(
+        label=_("Region of the need"), required=False, choices=[("", _("Any"))] + Region.choices
+    )
+    subject = forms.ChoiceField(label=_("Subject"), required=False)
+    min_days = forms.IntegerField(
+        label=_("Waiting at least (days)"), required=False, min_value=0, max_value=3650
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].choices = [("", _("Any"))] + _term_choices(Scheme.SUBJECT)
+
+
+class BulkCurationForm(forms.Form):
+    action = forms.ChoiceField(choices=[("introduce", _("Introduce")), ("dismiss", _("Dismiss"))])
+    matches = forms.TypedMultipleChoiceField(coerce=int)
+
+    def __init__(self, *args, match_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["matches"].choices = [(pk, pk) for pk in match_ids]
+
+
+class ManualMatchForm(forms.Form):
+    need = forms.TypedChoiceField(label=_("Need"), coerce=int)
+    offer = forms.TypedChoiceField(label=_("Offer"), coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, model in (("need", Need), ("offer", Offer)):
+            postings = selectors.published_postings(model=model).order_by("title")
+            self.fields[field].choices = [(p.pk, f"{p.title} — {p.poster}") for p in postings]
+
+
+# --- Notifications ------------------------------------------------------------------------------------------
+
+
+class PreferencesForm(forms.Form):
+    """One choice of frequency per kind of notification."""
+
+    def __init__(self, *args, current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = current or {}
+        for kind, label in NotificationKind.choices:
+            self.fields[kind] = forms.ChoiceField(
+                label=label, choices=Frequency.choices, initial=current.get(kind, Frequency.INSTANT)
+            )
+
+
+# --- Mentoring ----------------------------------------------------------------------------------------------
+
+FORMS_FIELD = {"widget": forms.CheckboxSelectMultiple, "choices": MentoringForm.choices}
+LANGUAGES_FIELD = {"widget": forms.CheckboxSelectMultiple, "choices": Language.choices}
+
+
+class MentorForm(forms.Form):
+    mentor_as = forms.ChoiceField(label=_("Mentor as"))
+    support_forms = forms.MultipleChoiceField(label=_("Forms of support you offer"), **FORMS_FIELD)
+    languages = forms.MultipleChoiceField(label=_("Languages"), **LANGUAGES_FIELD)
+    capacity = forms.IntegerField(
+        label=_("How many mentees at the same time"), min_value=1, max_value=50, initial=1
+    )
+    description = forms.CharField(
+        label=_("Experience"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Your clearing-house, what you have done, what you can share."),
+    )
+    website = forms.URLField(label=_("Your clearing-house website"), required=False)
+    is_active = forms.BooleanField(label=_("Accepting mentees"), required=False, initial=True)
+
+    def __init__(self, *args, identities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mentor_as"].choices = identities
+
+
+def mentor_identities(user) -> list[tuple[str, str]]:
+    choices = [(f"party:{party.code}", party.name) for party in selectors.focal_point_parties(user=user)]
+    choices += [
+        (f"org:{membership.organization_id}", membership.organization.name)
+        for membership in user.memberships.filter(is_admin=True).select_related("organization")
+    ]
+    if hasattr(user, "expert_profile"):
+        choices.append(("expert", _("Myself, as an expert")))
+    return choices
+
+
+class MentoringRequestForm(forms.Form):
+    party = forms.ChoiceField(label=_("Party"))
+    support_forms = forms.MultipleChoiceField(label=_("Forms of support sought"), **FORMS_FIELD)
+    languages = forms.MultipleChoiceField(label=_("Languages of work"), **LANGUAGES_FIELD)
+    goals = forms.CharField(
+        label=_("Goals"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Where your national clearing-house stands, and what you want it to become."),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party"].choices = [(p.code, p.name) for p in selectors.focal_point_parties(user=user)]
+
+
+class CohortForm(forms.Form):
+    name = forms.CharField(label=_("Name of the cohort"), max_length=200)
+    requests = forms.TypedMultipleChoiceField(
+        label=_("Mentees"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, open_requests=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requests"].choices = [(r.pk, r.party.name) for r in open_requests]
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label=_("Milestone"), max_length=200)
+    due_on = forms.DateField(label=_("Due on"), widget=DATE)
+
+
+class CheckInForm(forms.Form):
+    note = forms.CharField(
+        label=_("Check-in note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class GoalsForm(forms.Form):
+    goals = forms.CharField(
+        label=_("Goals"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )

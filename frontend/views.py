@@ -21,6 +21,7 @@ from marketplace.models import (
     PostingStatus,
     Region,
 )
+from matching import permissions as match_permissions
 from matching import selectors as matching_selectors
 
 from . import forms
@@ -89,15 +90,27 @@ def posting_detail(request, kind: str, pk: int):
             "posting": posting,
             "is_owner": is_owner,
             "can_edit": is_owner and posting.status in lifecycle.EDITABLE_STATUSES,
-            "show_contact": permissions.can_view_contact(request.user, posting),
+            "show_contact": match_permissions.can_view_contact(request.user, posting),
             "moderation_form": forms.ModerationForm() if permissions.is_secretariat(request.user) else None,
             "close_form": forms.CloseForm(),
-            "matches": _suggestions(posting),
+            "matches": _suggestions(
+                posting, viewer_may_open=is_owner or permissions.is_secretariat(request.user)
+            ),
+            "interest_form": _interest_form(request.user, posting, is_owner),
         },
     )
 
 
-def _suggestions(posting) -> list[dict]:
+def _interest_form(user, posting, is_owner: bool):
+    """Offer to express interest with one of the visitor's own published postings of the other kind."""
+    if is_owner or not user.is_authenticated or posting.status != PostingStatus.PUBLISHED:
+        return None
+    own_model = Offer if isinstance(posting, Need) else Need
+    own = selectors.postings_owned_by(user=user, model=own_model).filter(status=PostingStatus.PUBLISHED)
+    return forms.InterestForm(own_postings=own) if own.exists() else None
+
+
+def _suggestions(posting, *, viewer_may_open: bool) -> list[dict]:
     """The posting's best matches on the other side, each with its reasons in the reader's language."""
     if posting.status != PostingStatus.PUBLISHED:
         return []
@@ -108,6 +121,7 @@ def _suggestions(posting) -> list[dict]:
             "other": row.offer if isinstance(posting, Need) else row.need,
             "score": row.score,
             "reasons": reason_lines(row.reasons, labels),
+            "match": row if viewer_may_open else None,
         }
         for row in rows
     ]

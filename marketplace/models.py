@@ -537,3 +537,299 @@ class Offer(Posting):
     @property
     def poster(self):
         return self.expert or self.organization
+
+
+# --- Notifications ------------------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    MATCH_INTRODUCED = "match_introduced", _("A match is introduced to you")
+    INTEREST_RECEIVED = "interest_received", _("Someone is interested in your posting")
+    MATCH_ACCEPTED = "match_accepted", _("The other side accepts a match")
+    MATCH_DECLINED = "match_declined", _("The other side declines a match")
+    MATCH_CONNECTED = "match_connected", _("You are connected (with contact details)")
+    MATCH_CLOSED = "match_closed", _("A match is closed")
+    OUTCOME_REPORTED = "outcome_reported", _("The other side reports an outcome")
+    STORY_PROPOSED = "story_proposed", _("A case study awaits your consent")
+    STORY_PUBLISHED = "story_published", _("A case study is published")
+    CHANGES_REQUESTED = "changes_requested", _("The secretariat asks for changes to your posting")
+    POSTING_PUBLISHED = "posting_published", _("Your posting is published")
+    POSTING_EXPIRING = "posting_expiring", _("Your posting is about to expire")
+    MENTORING_PAIRED = "mentoring_paired", _("A mentoring pairing is confirmed")
+
+
+class Frequency(models.TextChoices):
+    INSTANT = "instant", _("Right away")
+    DAILY = "daily", _("Daily digest")
+    WEEKLY = "weekly", _("Weekly digest")
+    OFF = "off", _("No e-mail")
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Not e-mailed (the recipient's choice)")
+
+
+class Notification(models.Model):
+    """The outbox: one row per (recipient, event), written in the same transaction as the event itself.
+    The unique event key is what makes delivery exactly-once; e-mail is sent from these rows."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    event_key = models.CharField(max_length=200)
+    context = models.JSONField(default=dict)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "event_key"], name="notification_once_per_event")
+        ]
+        indexes = [models.Index(fields=["email_status", "frequency", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient}"
+
+
+class NotificationPreference(models.Model):
+    """How a user wants e-mail about one kind of event; no row means right away."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="preference_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} {self.frequency}"
+
+
+# --- Audit log ------------------------------------------------------------------------------------------
+
+
+class AuditEntry(models.Model):
+    """Every curator action: who did what to which record, when, and the record before and after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=40)
+    target_id = models.BigIntegerField()
+    target_label = models.CharField(max_length=300)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.target_type}:{self.target_id}"
+
+
+# --- Mentoring programme --------------------------------------------------------------------------------
+
+
+class MentoringForm(models.TextChoices):
+    """The forms of support of the CHM partnership programmes (the seeds)."""
+
+    HOSTING = "hosting", _("Hosting of the national clearing-house")
+    SITE_DEVELOPMENT = "site_development", _("Standardised site development and hosting")
+    ADVICE = "advice", _("Advice")
+    MIRROR_SITE = "mirror_site", _("Mirror site")
+    TRAINING = "training", _("Training")
+
+
+def _forms_field(verbose_name):
+    return ArrayField(
+        models.CharField(max_length=20, choices=MentoringForm.choices),
+        default=list,
+        verbose_name=verbose_name,
+    )
+
+
+class Mentor(models.Model):
+    """A Party, organization or expert with an established clearing-house, offering to mentor newer ones."""
+
+    party = models.OneToOneField(
+        Party, on_delete=models.CASCADE, null=True, blank=True, related_name="mentor", verbose_name=_("Party")
+    )
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="mentor"
+    )
+    expert = models.OneToOneField(
+        ExpertProfile, on_delete=models.CASCADE, null=True, blank=True, related_name="mentor"
+    )
+    forms = _forms_field(_("forms of support offered"))
+    languages = ArrayField(
+        models.CharField(max_length=2, choices=Language.choices), default=list, verbose_name=_("languages")
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("How many mentees you can support at the same time."),
+    )
+    description = models.TextField(
+        _("experience"),
+        validators=[MaxLengthValidator(4000)],
+        help_text=_("Your clearing-house, what you have done, what you can share."),
+    )
+    website = models.URLField(_("your clearing-house website"), blank=True)
+    is_active = models.BooleanField(_("accepting mentees"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(party__isnull=False, organization__isnull=True, expert__isnull=True)
+                | Q(party__isnull=True, organization__isnull=False, expert__isnull=True)
+                | Q(party__isnull=True, organization__isnull=True, expert__isnull=False),
+                name="mentor_one_identity",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.party or self.organization or self.expert)
+
+    @property
+    def region(self) -> str | None:
+        home = self.party or (self.organization.country if self.organization else None)
+        return home.region if home else None
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", _("Looking for a mentor")
+    PAIRED = "paired", _("Paired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class MentoringRequest(models.Model):
+    """A Party's request (by its focal point) to be mentored for its national clearing-house."""
+
+    party = models.ForeignKey(
+        Party, on_delete=models.CASCADE, related_name="mentoring_requests", verbose_name=_("Party")
+    )
+    forms = _forms_field(_("forms of support sought"))
+    languages = ArrayField(
+        models.CharField(max_length=2, choices=Language.choices),
+        default=list,
+        verbose_name=_("languages of work"),
+    )
+    goals = models.TextField(_("goals"), validators=[MaxLengthValidator(4000)])
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["party"], condition=Q(status="open"), name="mentoring_request_one_open_per_party"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.party)
+
+
+class CohortStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft: assignment being edited")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class MentoringCohort(models.Model):
+    """A round of the programme: the secretariat assigns mentors to several mentees at once."""
+
+    name = models.CharField(_("name"), max_length=200)
+    requests = models.ManyToManyField(MentoringRequest, related_name="cohorts", verbose_name=_("mentees"))
+    status = models.CharField(max_length=10, choices=CohortStatus.choices, default=CohortStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PairingStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Pairings that take one of the mentor's places.
+LIVE_PAIRING_STATUSES = (PairingStatus.PROPOSED, PairingStatus.ACTIVE)
+
+
+class MentoringPairing(models.Model):
+    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="pairings")
+    request = models.ForeignKey(MentoringRequest, on_delete=models.PROTECT, related_name="pairings")
+    cohort = models.ForeignKey(
+        MentoringCohort, on_delete=models.CASCADE, null=True, blank=True, related_name="pairings"
+    )
+    status = models.CharField(max_length=10, choices=PairingStatus.choices, default=PairingStatus.PROPOSED)
+    forms = _forms_field(_("forms of support"))
+    goals = models.TextField(_("goals"), blank=True, validators=[MaxLengthValidator(4000)])
+    suitability = models.FloatField(default=0)
+    reasons = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status__in=["proposed", "active"]),
+                name="pairing_one_live_per_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentor} → {self.request.party}"
+
+
+class MentoringMilestone(models.Model):
+    pairing = models.ForeignKey(MentoringPairing, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("milestone"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MentoringCheckIn(models.Model):
+    pairing = models.ForeignKey(MentoringPairing, on_delete=models.CASCADE, related_name="check_ins")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    note = models.TextField(_("note"), validators=[MaxLengthValidator(4000)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.note[:60]

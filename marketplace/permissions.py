@@ -66,8 +66,3 @@ def is_posting_owner(user, posting: Need | Offer) -> bool:
         user.is_authenticated
         and type(posting).objects.filter(owner_filter(user, type(posting)), pk=posting.pk).exists()
     )
-
-
-def can_view_contact(user, posting: Need | Offer) -> bool:
-    """Contact details are never public: the owner and the secretariat see them (later: connected matches)."""
-    return is_secretariat(user) or is_posting_owner(user, posting)

@@ -19,6 +19,7 @@ from .models import (
     RoleRequestStatus,
     Scheme,
     Term,
+    User,
 )
 
 POSTING_MODELS = {"need": Need, "offer": Offer}
@@ -169,3 +170,19 @@ def open_invitations_for(*, user) -> QuerySet:
     return OrganizationInvitation.objects.filter(
         email__iexact=user.email, accepted_at__isnull=True
     ).select_related("organization")
+
+
+def posting_owners(posting: Need | Offer) -> QuerySet:
+    """The people who answer for a posting (see `permissions.owner_filter`): they receive its news."""
+    owners = Q(pk=posting.created_by_id)
+    if posting.organization_id:
+        owners |= Q(memberships__organization_id=posting.organization_id)
+    if isinstance(posting, Need) and posting.party_id:
+        owners |= Q(focal_points__party_id=posting.party_id)
+    if isinstance(posting, Offer) and posting.expert_id:
+        owners |= Q(expert_profile__pk=posting.expert_id)
+    return User.objects.filter(owners, is_active=True).distinct()
+
+
+def postings_expiring(*, model, on_or_before) -> QuerySet:
+    return model.objects.filter(status=PostingStatus.PUBLISHED, expires_on__lte=on_or_before)

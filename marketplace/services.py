@@ -6,21 +6,24 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from matching.tasks import match_posting
 
-from . import lifecycle, permissions
+from . import audit, lifecycle, notifications, permissions, selectors
 from .models import (
     ClosedReason,
     ExpertProfile,
     FocalPointAssignment,
     FocalPointRequest,
     Need,
+    NotificationKind,
     Offer,
     OfferKind,
     Organization,
@@ -181,6 +184,26 @@ def _locked(posting: Need | Offer) -> Need | Offer:
     return type(posting).objects.select_for_update().get(pk=posting.pk)
 
 
+def posting_kind(posting: Need | Offer) -> str:
+    return "need" if isinstance(posting, Need) else "offer"
+
+
+def _notify_owners(posting: Need | Offer, kind: str, event: str, **context) -> None:
+    notifications.notify(
+        kind=kind,
+        event_key=f"{posting_kind(posting)}:{posting.pk}:{event}",
+        recipients=selectors.posting_owners(posting),
+        context={
+            "title": posting.title,
+            "path": reverse("posting_detail", args=[posting_kind(posting), posting.pk]),
+            **context,
+        },
+    )
+
+
+_AUDITED_FIELDS = ("status", "closed_reason", "status_message")
+
+
 # --- Postings -----------------------------------------------------------------------------------------
 
 
@@ -291,7 +314,18 @@ def posting_approve(*, user: User, posting: Need | Offer) -> Need | Offer:
     posting = _locked(posting)
     if posting.expires_on <= timezone.localdate():
         raise ValidationError({"expires_on": [_("This posting has expired: ask the owner for a new date.")]})
+    before = audit.snapshot(posting, _AUDITED_FIELDS)
     posting = _move(posting, PostingStatus.PUBLISHED, message="")
+    audit.record(
+        actor=user,
+        action="posting_approve",
+        target=posting,
+        before=before,
+        after=audit.snapshot(posting, _AUDITED_FIELDS),
+    )
+    _notify_owners(
+        posting, NotificationKind.POSTING_PUBLISHED, f"published:{posting.published_at.isoformat()}"
+    )
     _queue_matching(posting)
     return posting
 
@@ -302,7 +336,22 @@ def posting_request_changes(*, user: User, posting: Need | Offer, message: str) 
     _require_secretariat(user)
     message = _required_message(message)
     posting = _locked(posting)
-    return _move(posting, PostingStatus.DRAFT, message=message)
+    before = audit.snapshot(posting, _AUDITED_FIELDS)
+    posting = _move(posting, PostingStatus.DRAFT, message=message)
+    audit.record(
+        actor=user,
+        action="posting_request_changes",
+        target=posting,
+        before=before,
+        after=audit.snapshot(posting, _AUDITED_FIELDS),
+    )
+    _notify_owners(
+        posting,
+        NotificationKind.CHANGES_REQUESTED,
+        f"changes:{timezone.now().isoformat()}",
+        message=message,
+    )
+    return posting
 
 
 @transaction.atomic
@@ -311,7 +360,16 @@ def posting_reject(*, user: User, posting: Need | Offer, message: str) -> Need |
     _require_secretariat(user)
     message = _required_message(message)
     posting = _locked(posting)
-    return _move(posting, PostingStatus.CLOSED, reason=ClosedReason.REJECTED, message=message)
+    before = audit.snapshot(posting, _AUDITED_FIELDS)
+    posting = _move(posting, PostingStatus.CLOSED, reason=ClosedReason.REJECTED, message=message)
+    audit.record(
+        actor=user,
+        action="posting_reject",
+        target=posting,
+        before=before,
+        after=audit.snapshot(posting, _AUDITED_FIELDS),
+    )
+    return posting
 
 
 @transaction.atomic
@@ -339,6 +397,25 @@ def postings_close_expired(*, today: datetime.date | None = None) -> int:
     return closed
 
 
+def postings_notify_expiring(*, today: datetime.date | None = None) -> int:
+    """Warn the owners of published postings that expire within the warning period; once per posting and
+    expiry date (a posting given a later date is warned again before that one)."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.POSTING_EXPIRY_WARNING_DAYS)
+    warned = 0
+    for model in (Need, Offer):
+        for posting in selectors.postings_expiring(model=model, on_or_before=horizon):
+            with transaction.atomic():
+                _notify_owners(
+                    posting,
+                    NotificationKind.POSTING_EXPIRING,
+                    f"expiring:{posting.expires_on.isoformat()}",
+                    expires_on=posting.expires_on.isoformat(),
+                )
+            warned += 1
+    return warned
+
+
 # --- Roles --------------------------------------------------------------------------------------------
 
 
@@ -362,11 +439,19 @@ def _decide(request: FocalPointRequest, *, user: User, status: str, note: str) -
     request = FocalPointRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RoleRequestStatus.PENDING:
         raise ValidationError(_("This request has already been decided."))
+    before = audit.snapshot(request, ("status", "decision_note"))
     request.status = status
     request.decided_by = user
     request.decided_at = timezone.now()
     request.decision_note = note
     request.save()
+    audit.record(
+        actor=user,
+        action=f"focal_point_request_{status}",
+        target=request,
+        before=before,
+        after=audit.snapshot(request, ("status", "decision_note")),
+    )
     return request
 
 

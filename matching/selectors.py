@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from pgvector import Vector
 
+from marketplace import permissions
 from marketplace.models import Need, Offer, Party, PostingStatus, Region, Term
 from matching.engine import postings as engine
 from matching.engine.learning import weights_version
 from matching.engine.scoring import DEFAULT_WEIGHTS
 
+from . import permissions as match_permissions
 from .models import (
     ACCEPTED_STATUSES,
     INDEXED_DIMENSIONS,
@@ -204,3 +209,88 @@ def reason_labels(matches: list[Match]) -> dict[str, str]:
     labels |= {term.code: term.label for term in Term.objects.filter(code__in=codes)}
     labels |= {party.code: party.name for party in Party.objects.filter(code__in=codes)}
     return labels
+
+
+# --- The match lifecycle ------------------------------------------------------------------------------------
+
+
+def offer_is_full(offer: Offer, *, excluding: Match | None = None) -> bool:
+    """Whether the offer already serves as many needs as its capacity (connected, in progress, completed)."""
+    accepted = Match.objects.filter(offer=offer, status__in=ACCEPTED_STATUSES)
+    if excluding is not None:
+        accepted = accepted.exclude(pk=excluding.pk)
+    return accepted.count() >= offer.capacity
+
+
+def connected_contact(*, match_id, side) -> Need | Offer | None:
+    """The other side's posting (with its contact details) for one side of a match, only once connected."""
+    match = (
+        Match.objects.filter(pk=match_id, status__in=ACCEPTED_STATUSES)
+        .select_related("need", "offer")
+        .first()
+    )
+    if match is None or side not in ("need", "offer"):
+        return None
+    return match.offer if side == "need" else match.need
+
+
+def _with_sides(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related(
+        "need__party", "need__organization", "offer__organization", "offer__expert__user"
+    )
+
+
+def access_match(*, user, pk: int) -> Match:
+    """A match its sides and the secretariat may see; 404 for everyone else (it does not reveal itself)."""
+    match = _with_sides(Match.objects.filter(pk=pk)).first()
+    if match is None or not match_permissions.can_view_match(user, match):
+        raise Http404
+    return match
+
+
+def matches_of(*, user) -> QuerySet:
+    """Matches involving the user's postings, beyond the engine's private suggestions, newest first."""
+    if not user.is_authenticated:
+        return Match.objects.none()
+    needs = Need.objects.filter(permissions.owner_filter(user, Need))
+    offers = Offer.objects.filter(permissions.owner_filter(user, Offer))
+    return _with_sides(
+        Match.objects.filter(Q(need__in=needs) | Q(offer__in=offers)).exclude(
+            status__in=(MatchStatus.SUGGESTED, MatchStatus.DISMISSED)
+        )
+    ).order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    region: str = ""
+    subject: str = ""
+    min_days: int | None = None
+    status: str = MatchStatus.SUGGESTED
+
+
+def match_queue(*, filters: QueueFilters) -> QuerySet:
+    """The curators' queue: pairs waiting for a decision, best first, both sides still published."""
+    today = timezone.localdate()
+    queryset = Match.objects.filter(
+        status=filters.status,
+        need__status=PostingStatus.PUBLISHED,
+        offer__status=PostingStatus.PUBLISHED,
+        need__expires_on__gte=today,
+        offer__expires_on__gte=today,
+    )
+    if filters.region:
+        queryset = queryset.filter(
+            Q(need__party__region=filters.region) | Q(need__organization__country__region=filters.region)
+        )
+    if filters.subject:
+        queryset = queryset.filter(
+            Q(need__subjects__code=filters.subject) | Q(offer__subjects__code=filters.subject)
+        )
+    if filters.min_days:
+        queryset = queryset.filter(created_at__lte=timezone.now() - timezone.timedelta(days=filters.min_days))
+    return (
+        _with_sides(Match.objects.filter(pk__in=queryset.values("pk")))
+        .annotate(note_count=Count("notes"))
+        .order_by("-score", "created_at")
+    )

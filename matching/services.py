@@ -10,18 +10,35 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace import permissions
-from marketplace.models import User
+from marketplace import audit, notifications, permissions
+from marketplace import selectors as marketplace_selectors
+from marketplace.models import Need, NotificationKind, Offer, PostingStatus, User
 from matching.engine import postings as engine
 from matching.engine.encoder import Encoder, load_encoder
 from matching.engine.learning import fit_weights, weights_version
 from matching.engine.scoring import rank
 
-from . import selectors
-from .models import NEGATIVE_STATUSES, POSITIVE_STATUSES, Match, MatchStatus, MatchWeights
+from . import lifecycle, selectors
+from .models import (
+    NEGATIVE_STATUSES,
+    POSITIVE_STATUSES,
+    CaseStudy,
+    CloseReason,
+    DeclineReason,
+    Match,
+    MatchNote,
+    MatchOrigin,
+    MatchOutcome,
+    MatchStatus,
+    MatchWeights,
+    Outcome,
+    Response,
+)
+from .permissions import NEED, OFFER, other, sides_of
 
 
 def encoder() -> Encoder:
@@ -192,23 +209,6 @@ def postings_rematch(*, progress: Callable = iter) -> MatchingResult:
     return total
 
 
-@transaction.atomic
-def match_curate(*, user: User, match: Match, status: str) -> Match:
-    """A curator introduces a suggested match to both sides or dismisses it."""
-    if not permissions.is_secretariat(user):
-        raise PermissionDenied(_("Only the secretariat curates matches."))
-    if status not in (MatchStatus.INTRODUCED, MatchStatus.DISMISSED):
-        raise ValidationError({"status": [_("Choose introduced or dismissed.")]})
-    match = Match.objects.select_for_update().get(pk=match.pk)
-    if match.status != MatchStatus.SUGGESTED:
-        raise ValidationError(
-            {"status": [_("This match is already %(status)s.") % {"status": match.get_status_display()}]}
-        )
-    match.status, match.decided_by, match.decided_at = status, user, timezone.now()
-    match.save(update_fields=["status", "decided_by", "decided_at"])
-    return match
-
-
 def match_weights_fit() -> MatchWeights | None:
     """Fit the combination weights on every decided match; None (defaults stay) if too few."""
     rows = list(selectors.decided_matches().values_list("features", "status"))
@@ -222,3 +222,444 @@ def match_weights_fit() -> MatchWeights | None:
         version=weights_version(weights), defaults={"weights": weights, "decisions": len(rows)}
     )
     return fitted
+
+
+# --- The match lifecycle (see lifecycle.py) ---------------------------------------------------------------
+
+_AUDITED_FIELDS = ("status", "need_response", "offer_response", "close_reason")
+
+
+def _locked(match: Match) -> Match:
+    return Match.objects.select_for_update(of=("self",)).select_related("need", "offer").get(pk=match.pk)
+
+
+def _require_secretariat(user: User) -> None:
+    if not permissions.is_secretariat(user):
+        raise PermissionDenied(_("Only the secretariat curates matches."))
+
+
+def _require_side(user: User, match: Match) -> set[str]:
+    sides = sides_of(user, match)
+    if not sides:
+        raise PermissionDenied(_("Only the two sides of a match can do this."))
+    return sides
+
+
+def _text(value: str, field: str, *, required: bool = False, limit: int = 2000) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: [_("This field is required.")]})
+    if len(value) > limit:
+        raise ValidationError({field: [_("Keep it under %(limit)d characters.") % {"limit": limit}]})
+    return value
+
+
+def _choice(value: str, choices, field: str) -> str:
+    if value not in choices.values:
+        raise ValidationError({field: [_("Choose one of the options.")]})
+    return value
+
+
+def _posting(match: Match, side: str) -> Need | Offer:
+    return match.need if side == NEED else match.offer
+
+
+def _notify(match: Match, side: str, kind: str, event: str, *, actor: User | None = None, **extra) -> None:
+    """Tell the owners of one side about an event of the match, once per event."""
+    own, theirs = _posting(match, side), _posting(match, other(side))
+    notifications.notify(
+        kind=kind,
+        event_key=f"match:{match.pk}:{event}",
+        recipients=marketplace_selectors.posting_owners(own),
+        exclude=actor,
+        context={
+            "match": match.pk,
+            "side": side,
+            "title": own.title,
+            "other_title": theirs.title,
+            "other_poster": str(theirs.poster),
+            "path": reverse("match_detail", args=[match.pk]),
+            **extra,
+        },
+    )
+
+
+def _audit(user: User | None, action: str, match: Match, before: dict) -> None:
+    if user is not None and permissions.is_secretariat(user):
+        audit.record(
+            actor=user,
+            action=f"match_{action}",
+            target=match,
+            before=before,
+            after=audit.snapshot(match, _AUDITED_FIELDS),
+        )
+
+
+def _set_status(match: Match, status: str, now) -> None:
+    match.status = status
+    stamp = {
+        MatchStatus.INTRODUCED: "introduced_at",
+        MatchStatus.CONNECTED: "connected_at",
+        MatchStatus.COMPLETED: "completed_at",
+        MatchStatus.CLOSED: "closed_at",
+    }.get(status)
+    if stamp:
+        setattr(match, stamp, now)
+
+
+def _introduce(match: Match, user: User | None) -> Match:
+    lifecycle.check_action(match.status, "introduce")
+    before = audit.snapshot(match, _AUDITED_FIELDS)
+    now = timezone.now()
+    _set_status(match, MatchStatus.INTRODUCED, now)
+    match.decided_by, match.decided_at = user, now
+    match.save()
+    _audit(user, "introduce", match, before)
+    for side in (NEED, OFFER):
+        _notify(match, side, NotificationKind.MATCH_INTRODUCED, "introduced")
+    return match
+
+
+@transaction.atomic
+def match_introduce(*, user: User, match: Match) -> Match:
+    """A curator introduces a suggestion to both sides, who are told and asked to answer."""
+    _require_secretariat(user)
+    return _introduce(_locked(match), user)
+
+
+@transaction.atomic
+def match_dismiss(*, user: User, match: Match) -> Match:
+    """A curator turns a suggestion (or a pair still waiting for answers) down; the sides are not told."""
+    _require_secretariat(user)
+    match = _locked(match)
+    lifecycle.check_action(match.status, "dismiss")
+    before = audit.snapshot(match, _AUDITED_FIELDS)
+    match.status, match.decided_by, match.decided_at = MatchStatus.DISMISSED, user, timezone.now()
+    match.save()
+    _audit(user, "dismiss", match, before)
+    return match
+
+
+def matches_auto_introduce(*, match_ids: list[int]) -> int:
+    """Introduce the new suggestions scored at or above the auto-introduction threshold."""
+    threshold = settings.MATCHING_AUTO_INTRODUCE_SCORE
+    if threshold is None:
+        return 0
+    introduced = 0
+    for pk in Match.objects.filter(
+        pk__in=match_ids, status=MatchStatus.SUGGESTED, score__gte=threshold
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            match = _locked(Match(pk=pk))
+            if match.status == MatchStatus.SUGGESTED:
+                _introduce(match, None)
+                introduced += 1
+    return introduced
+
+
+def matches_curate_bulk(*, user: User, match_ids: list[int], action: str) -> tuple[int, int]:
+    """Introduce or dismiss several matches; returns (done, skipped: no longer in a state that allows it)."""
+    _require_secretariat(user)
+    service = {"introduce": match_introduce, "dismiss": match_dismiss}.get(action)
+    if service is None:
+        raise ValidationError({"action": [_("Choose introduce or dismiss.")]})
+    done = skipped = 0
+    for match in Match.objects.filter(pk__in=match_ids).order_by("pk"):
+        try:
+            service(user=user, match=match)
+            done += 1
+        except ValidationError:
+            skipped += 1
+    return done, skipped
+
+
+def _pair_scored(need: Need, offer: Offer):
+    """The engine's score and reasons for one pair (for pairs people create); ValidationError when the
+    pair could not be suggested at all (a side closed, expired, past its deadline or full)."""
+    model = encoder()
+    views, vectors = {}, {}
+    for side, posting in ((NEED, need), (OFFER, offer)):
+        posting = selectors.postings_for_engine(side).get(pk=posting.pk)
+        views[side] = selectors.as_engine_posting(posting)
+        embedding, _changed = _embedding_for(side, posting, views[side], model=model)
+        vectors[side] = np.asarray(embedding.vector, dtype=np.float32)
+    weights, version = selectors.current_weights()
+    scored = rank(
+        views[NEED],
+        vectors[NEED],
+        [views[OFFER]],
+        vectors[OFFER][None, :],
+        calibrate=model.calibrate,
+        today=timezone.localdate(),
+        weights=weights,
+        labels=engine.Labels.from_seed_data(),
+    )
+    if not scored:
+        raise ValidationError(
+            _("These postings cannot be matched now: one is closed, expired, past its deadline or full.")
+        )
+    return scored[0], model.version, version
+
+
+def _new_pair(need: Need, offer: Offer, *, origin: str, status: str) -> Match:
+    scored, model_version, weights_version_in_use = _pair_scored(need, offer)
+    return Match(
+        need=need,
+        offer=offer,
+        origin=origin,
+        status=status,
+        score=scored.score,
+        features=scored.features,
+        reasons=scored.why,
+        model_version=model_version,
+        weights_version=weights_version_in_use,
+        scored_at=timezone.now(),
+    )
+
+
+def _published(posting: Need | Offer) -> None:
+    if posting.status != PostingStatus.PUBLISHED:
+        raise ValidationError(_("Only published postings can be matched."))
+
+
+@transaction.atomic
+def match_create(*, user: User, need: Need, offer: Offer) -> Match:
+    """A curator pairs a need and an offer by hand and introduces them (a suggestion already stored for
+    the pair is introduced instead)."""
+    _require_secretariat(user)
+    _published(need)
+    _published(offer)
+    existing = Match.objects.select_for_update().filter(need=need, offer=offer).first()
+    if existing is not None:
+        if existing.status != MatchStatus.SUGGESTED:
+            raise ValidationError(
+                _("These postings are already matched (%(status)s).")
+                % {"status": existing.get_status_display()}
+            )
+        return _introduce(_locked(existing), user)
+    match = _new_pair(need, offer, origin=MatchOrigin.CURATOR, status=MatchStatus.SUGGESTED)
+    match.save()
+    audit.record(
+        actor=user, action="match_create", target=match, after=audit.snapshot(match, _AUDITED_FIELDS)
+    )
+    return _introduce(match, user)
+
+
+@transaction.atomic
+def match_express_interest(
+    *, user: User, own: Need | Offer, other_posting: Need | Offer, message: str = ""
+) -> Match:
+    """A side, from the other side's posting, says it wants to work together: the pair becomes a request
+    that the other side answers. The requester has accepted already."""
+    if not permissions.is_posting_owner(user, own):
+        raise PermissionDenied(_("You can only express interest for your own postings."))
+    if type(own) is type(other_posting):
+        raise ValidationError(_("Express interest in an offer with a need, or in a need with an offer."))
+    message = _text(message, "message")
+    _published(own)
+    _published(other_posting)
+    need, offer = (own, other_posting) if isinstance(own, Need) else (other_posting, own)
+    side = NEED if isinstance(own, Need) else OFFER
+    match = Match.objects.select_for_update().filter(need=need, offer=offer).first()
+    if match is None:
+        match = _new_pair(need, offer, origin=MatchOrigin.INTEREST, status=MatchStatus.SUGGESTED)
+    else:
+        match = _locked(match)
+        if match.status in lifecycle.AWAITING_ANSWER:
+            raise ValidationError(
+                _("You have already been put in touch about these postings: answer the match.")
+            )
+        lifecycle.check_action(match.status, "express_interest")
+    match.status = MatchStatus.REQUESTED
+    now = timezone.now()
+    setattr(match, f"{side}_response", Response.ACCEPTED)
+    setattr(match, f"{side}_message", message)
+    setattr(match, f"{side}_responded_at", now)
+    match.save()
+    _notify(match, other(side), NotificationKind.INTEREST_RECEIVED, "interest", message=message)
+    return match
+
+
+@transaction.atomic
+def match_accept(*, user: User, match: Match, message: str = "") -> Match:
+    """A side accepts; once both have, the match is connected and each side sees the other's contacts."""
+    match = _locked(match)
+    sides = _require_side(user, match)
+    lifecycle.check_action(match.status, "accept")
+    message = _text(message, "message")
+    pending = [side for side in sorted(sides) if getattr(match, f"{side}_response") == Response.PENDING]
+    if not pending:
+        raise ValidationError(_("You have already answered this match."))
+    now = timezone.now()
+    for side in pending:
+        setattr(match, f"{side}_response", Response.ACCEPTED)
+        setattr(match, f"{side}_message", message)
+        setattr(match, f"{side}_responded_at", now)
+    if match.need_response == match.offer_response == Response.ACCEPTED:
+        if selectors.offer_is_full(match.offer, excluding=match):
+            raise ValidationError(_("This offer has no place left: it is serving as many needs as it can."))
+        _set_status(match, MatchStatus.CONNECTED, now)
+        match.save()
+        for side in (NEED, OFFER):
+            _notify(match, side, NotificationKind.MATCH_CONNECTED, "connected")
+        return match
+    match.save()
+    for side in pending:
+        _notify(match, other(side), NotificationKind.MATCH_ACCEPTED, f"accepted:{side}", message=message)
+    return match
+
+
+@transaction.atomic
+def match_decline(*, user: User, match: Match, reason: str, message: str = "") -> Match:
+    """A side declines, saying why; the other side is told."""
+    match = _locked(match)
+    sides = _require_side(user, match)
+    lifecycle.check_action(match.status, "decline")
+    reason = _choice(reason, DeclineReason, "reason")
+    message = _text(message, "message")
+    now = timezone.now()
+    for side in sides:
+        setattr(match, f"{side}_response", Response.DECLINED)
+        setattr(match, f"{side}_message", message)
+        setattr(match, f"{side}_responded_at", now)
+    match.status, match.decline_reason = MatchStatus.DECLINED, reason
+    match.save()
+    for side in {other(side) for side in sides} - sides:
+        _notify(match, side, NotificationKind.MATCH_DECLINED, "declined", message=message)
+    return match
+
+
+@transaction.atomic
+def match_start(*, user: User, match: Match) -> Match:
+    """A connected pair says the work has begun."""
+    match = _locked(match)
+    _require_side(user, match)
+    lifecycle.check_action(match.status, "start")
+    match.status = MatchStatus.IN_PROGRESS
+    match.save()
+    return match
+
+
+@transaction.atomic
+def match_report_outcome(
+    *, user: User, match: Match, outcome: str, rating: int | str, feedback: str = ""
+) -> MatchOutcome:
+    """A side reports how the cooperation went; the first report completes the match, and the other side
+    is asked for its own."""
+    match = _locked(match)
+    sides = _require_side(user, match)
+    lifecycle.check_action(match.status, "report_outcome")
+    outcome = _choice(outcome, Outcome, "outcome")
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": [_("Give a rating from 1 to 5.")]})
+    feedback = _text(feedback, "feedback", limit=4000)
+    reported = set(match.outcomes.values_list("side", flat=True))
+    side = next((side for side in sorted(sides) if side not in reported), None)
+    if side is None:
+        raise ValidationError(_("You have already reported on this match."))
+    report = MatchOutcome.objects.create(
+        match=match, side=side, outcome=outcome, rating=rating, feedback=feedback, reported_by=user
+    )
+    if match.status != MatchStatus.COMPLETED:
+        _set_status(match, MatchStatus.COMPLETED, timezone.now())
+        match.save()
+    if other(side) not in reported | sides:
+        _notify(match, other(side), NotificationKind.OUTCOME_REPORTED, f"outcome:{side}")
+    return report
+
+
+@transaction.atomic
+def match_close(*, user: User, match: Match, reason: str, note: str = "") -> Match:
+    """A side or a curator ends a match that is not finished, saying why; the sides are told."""
+    match = _locked(match)
+    is_curator = permissions.is_secretariat(user)
+    sides = sides_of(user, match)
+    if not (is_curator or sides):
+        raise PermissionDenied(_("Only the two sides of a match or the secretariat can close it."))
+    lifecycle.check_action(match.status, "close")
+    reason = _choice(reason, CloseReason, "reason")
+    note = _text(note, "note")
+    before = audit.snapshot(match, _AUDITED_FIELDS)
+    _set_status(match, MatchStatus.CLOSED, timezone.now())
+    match.close_reason, match.close_note = reason, note
+    match.save()
+    if is_curator and not sides:
+        _audit(user, "close", match, before)
+    for side in {NEED, OFFER} - sides:
+        _notify(match, side, NotificationKind.MATCH_CLOSED, "closed")
+    return match
+
+
+@transaction.atomic
+def match_note_add(*, user: User, match: Match, text: str) -> MatchNote:
+    """A curator's internal note; the sides never see it."""
+    _require_secretariat(user)
+    text = _text(text, "text", required=True, limit=4000)
+    note = MatchNote.objects.create(match=match, author=user, text=text)
+    audit.record(actor=user, action="match_note", target=match, after={"note": text})
+    return note
+
+
+# --- Outcome stories ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_study_save(*, user: User, match: Match, title: str, story: str, language: str) -> CaseStudy:
+    """Write (or rewrite) the story of a completed match. Any change needs both sides' consent again; the
+    author's side consents by writing it."""
+    match = _locked(match)
+    sides = sides_of(user, match)
+    if not (sides or permissions.is_secretariat(user)):
+        raise PermissionDenied(_("Only the two sides of a match or the secretariat can write its story."))
+    if match.status != MatchStatus.COMPLETED:
+        raise ValidationError(_("Only a completed match can become a case study."))
+    study = CaseStudy.objects.filter(match=match).first() or CaseStudy(match=match)
+    study.title = _text(title, "title", required=True, limit=200)
+    study.story = _text(story, "story", required=True, limit=8000)
+    study.language = language
+    study.written_by = user
+    now = timezone.now()
+    study.need_consent_at = now if NEED in sides else None
+    study.offer_consent_at = now if OFFER in sides else None
+    study.published_at = None
+    try:
+        study.full_clean(exclude=["match", "written_by"])
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from error
+    study.save()
+    for side in {NEED, OFFER} - sides:
+        _notify(
+            match, side, NotificationKind.STORY_PROPOSED, f"story:{now.isoformat()}", story_title=study.title
+        )
+    return study
+
+
+@transaction.atomic
+def case_study_consent(*, user: User, match: Match) -> CaseStudy:
+    """A side consents to the story as written; with both consents it is published."""
+    match = _locked(match)
+    sides = _require_side(user, match)
+    study = CaseStudy.objects.select_for_update().filter(match=match).first()
+    if study is None:
+        raise ValidationError(_("There is no case study to consent to."))
+    now = timezone.now()
+    for side in sides:
+        setattr(study, f"{side}_consent_at", getattr(study, f"{side}_consent_at") or now)
+    if study.need_consent_at and study.offer_consent_at and study.published_at is None:
+        study.published_at = now
+        study.save()
+        for side in (NEED, OFFER):
+            _notify(
+                match,
+                side,
+                NotificationKind.STORY_PUBLISHED,
+                f"story-published:{now.isoformat()}",
+                story_title=study.title,
+            )
+        return study
+    study.save()
+    return study

@@ -20,10 +20,11 @@ def match_posting(side: str, posting_id: int) -> dict:
 
 
 def on_new_suggestions(match_ids: list[int]) -> None:
-    """Where the match lifecycle and notifications attach (auto-introduction above a score, telling
-    both sides). Called once per matching run with the ids of the suggestions it created; a rerun
-    creates none, so whatever hangs here runs once per suggestion."""
-    logger.info("%d new match suggestion(s): %s", len(match_ids), match_ids)
+    """Introduce the best new suggestions to both sides (above MATCHING_AUTO_INTRODUCE_SCORE); the rest
+    wait in the curators' queue. Introducing is conditional on the row still being "suggested", so a
+    rerun introduces nothing twice."""
+    introduced = services.matches_auto_introduce(match_ids=match_ids)
+    logger.info("%d new match suggestion(s), %d introduced", len(match_ids), introduced)
 
 
 @shared_task(acks_late=True)

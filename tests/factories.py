@@ -129,3 +129,21 @@ class OfferFactory(_PostingFactory):
     kind = OfferKind.EXPERTISE
     delivery_languages = ["en"]
     global_coverage = True
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    """A pair of published postings, each with its own owner (a Chad focal point, an organization member)."""
+
+    class Meta:
+        model = "matching.Match"
+
+    need = factory.LazyFunction(lambda: NeedFactory(created_by=focal_point("TD")))
+    offer = factory.LazyFunction(
+        lambda: OfferFactory(
+            created_by=member(organization := OrganizationFactory()), organization=organization
+        )
+    )
+    score = 0.7
+    scored_at = factory.LazyFunction(timezone.now)
+    model_version = "test"
+    weights_version = "test"

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 # --- Paths and environment --------------------------------------------------------------------------
@@ -127,6 +128,9 @@ DEFAULT_FROM_EMAIL = env(
     "DJANGO_DEFAULT_FROM_EMAIL", default="CHM Matchmaker <noreply@chm-matchmaker.example>"
 )
 
+# Links in e-mails point here.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
 # --- Request limits ---------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
@@ -141,7 +145,22 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "close-expired-postings": {"task": "marketplace.tasks.close_expired_postings", "schedule": 3600.0},
+    "notify-expiring-postings": {"task": "marketplace.tasks.notify_expiring_postings", "schedule": 86400.0},
     "fit-match-weights": {"task": "matching.tasks.fit_match_weights", "schedule": 86400.0},
+    "requeue-pending-notifications": {
+        "task": "marketplace.tasks.requeue_pending_notifications",
+        "schedule": 300.0,
+    },
+    "daily-digest": {
+        "task": "marketplace.tasks.send_digests",
+        "schedule": crontab(hour=6, minute=0),
+        "args": ["daily"],
+    },
+    "weekly-digest": {
+        "task": "marketplace.tasks.send_digests",
+        "schedule": crontab(hour=6, minute=0, day_of_week="monday"),
+        "args": ["weekly"],
+    },
 }
 
 # --- REST framework: deny by default ----------------------------------------------------------------
@@ -157,6 +176,7 @@ SPECTACULAR_SETTINGS = {"TITLE": "CHM Matchmaker API", "VERSION": "1"}
 # --- Marketplace ------------------------------------------------------------------------------------
 SEED_DATA_DIR = BASE_DIR / "seed_data"
 POSTING_DESCRIPTION_MAX_LENGTH = 10_000
+POSTING_EXPIRY_WARNING_DAYS = 7
 
 # --- Matching ---------------------------------------------------------------------------------------
 # A model name (multilingual-e5-small, all-minilm-l6-v2) or a sentence-transformers folder.
@@ -169,3 +189,7 @@ MATCHING_MIN_SCORE = 0.3
 MATCHING_EXACT_SCAN_BELOW = 1000  # vectors on the other side; fewer are scanned exactly, no index
 # With the index's ef_construction 200: recall@10 0.95 at 100k offers (benchmarks/matching_speed.py).
 MATCHING_HNSW_EF_SEARCH = 300
+# New suggestions at or above this score are introduced to both sides without waiting for a curator;
+# empty to have curators introduce every match.
+_auto_introduce = env("MATCHING_AUTO_INTRODUCE_SCORE", default="0.8")
+MATCHING_AUTO_INTRODUCE_SCORE = float(_auto_introduce) if _auto_introduce else None

@@ -19,3 +19,4 @@ STORAGES = {
 }
 CELERY_TASK_ALWAYS_EAGER = True
 SHOW_DEMO_LOGINS = False
+MATCHING_AUTO_INTRODUCE_SCORE = None  # tests that need it set it; suggestions stay "suggested"

@@ -82,7 +82,7 @@ def test_a_rerun_never_duplicates_and_never_overwrites_a_decision(pair, secretar
     need, offer, _distractor = pair
     before = {m.pk: (m.score, m.status) for m in Match.objects.all()}
     match = Match.objects.get(need=need, offer=offer)
-    services.match_curate(user=secretariat, match=match, status=MatchStatus.DISMISSED)
+    services.match_dismiss(user=secretariat, match=match)
 
     for _ in range(2):
         services.posting_match(side="need", posting_id=need.pk)
@@ -98,14 +98,12 @@ def test_only_the_secretariat_curates_and_only_once(pair, secretariat):
     need, offer, _distractor = pair
     match = Match.objects.get(need=need, offer=offer)
     with pytest.raises(PermissionDenied):
-        services.match_curate(user=need.created_by, match=match, status=MatchStatus.INTRODUCED)
-    with pytest.raises(ValidationError):
-        services.match_curate(user=secretariat, match=match, status=MatchStatus.CONNECTED)
+        services.match_introduce(user=need.created_by, match=match)
     match.refresh_from_db()
     assert match.status == MatchStatus.SUGGESTED and match.decided_by is None
-    services.match_curate(user=secretariat, match=match, status=MatchStatus.INTRODUCED)
-    with pytest.raises(ValidationError, match="already"):
-        services.match_curate(user=secretariat, match=match, status=MatchStatus.DISMISSED)
+    services.match_introduce(user=secretariat, match=match)
+    with pytest.raises(ValidationError, match="cannot be introduced"):
+        services.match_introduce(user=secretariat, match=match)
 
 
 def test_vectors_are_recomputed_only_when_the_text_changes(pair, django_capture_on_commit_callbacks):
@@ -207,6 +205,4 @@ def test_the_command_reembeds_on_demand(pair):
 def test_unverified_users_cannot_curate(pair):
     need, offer, _distractor = pair
     with pytest.raises(PermissionDenied):
-        services.match_curate(
-            user=UserFactory(), match=Match.objects.get(need=need, offer=offer), status="introduced"
-        )
+        services.match_introduce(user=UserFactory(), match=Match.objects.get(need=need, offer=offer))

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from marketplace import permissions, selectors
+from marketplace import selectors
 from marketplace.models import Need, Offer, PostingStatus
+from matching import permissions as match_permissions
 from tests.factories import NeedFactory, OfferFactory, OrganizationFactory, UserFactory, focal_point, member
 
 pytestmark = pytest.mark.django_db
@@ -59,10 +60,10 @@ def test_access_posting_is_a_404_for_what_the_user_may_not_see_or_edit():
 def test_contact_details_only_for_owner_and_secretariat(secretariat):
     owner = focal_point("TD")
     need = NeedFactory()
-    assert permissions.can_view_contact(owner, need)
-    assert permissions.can_view_contact(secretariat, need)
-    assert not permissions.can_view_contact(AnonymousUser(), need)
-    assert not permissions.can_view_contact(UserFactory(), need)
+    assert match_permissions.can_view_contact(owner, need)
+    assert match_permissions.can_view_contact(secretariat, need)
+    assert not match_permissions.can_view_contact(AnonymousUser(), need)
+    assert not match_permissions.can_view_contact(UserFactory(), need)
 
 
 def test_catalogue_filters_by_facets_language_and_region():

@@ -1,0 +1,62 @@
+"""The notification inbox, e-mail preferences, and the signed one-click unsubscribe page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from marketplace import notifications
+from marketplace.models import Notification, NotificationKind, NotificationPreference
+
+from . import forms
+
+
+@login_required
+def inbox(request):
+    page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    items = [(notification, notifications.render(notification)) for notification in page]
+    return render(request, "frontend/inbox.html", {"page": page, "items": items})
+
+
+@login_required
+@require_POST
+def inbox_mark_read(request):
+    notifications.notifications_mark_read(user=request.user)
+    return redirect("inbox")
+
+
+@login_required
+def preferences(request):
+    current = dict(NotificationPreference.objects.filter(user=request.user).values_list("kind", "frequency"))
+    form = forms.PreferencesForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notifications.preferences_save(user=request.user, frequencies=form.cleaned_data)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Your choices are saved."))
+            return redirect("preferences")
+    return render(request, "frontend/preferences.html", {"form": form})
+
+
+@csrf_exempt  # the signed token is the credential; mail clients POST here without a session (RFC 8058)
+def unsubscribe(request, token: str):
+    """GET shows one button; POST (the button, or a mail client's one-click request) unsubscribes."""
+    try:
+        user, kind = notifications.unsubscribe_target(token)
+    except ValidationError as error:
+        return render(request, "frontend/unsubscribe.html", {"error": error.messages[0]}, status=400)
+    label = NotificationKind(kind).label if kind else _("all e-mails")
+    if request.method == "POST":
+        notifications.unsubscribe(token=token)
+        return render(
+            request, "frontend/unsubscribe.html", {"done": True, "label": label, "email": user.email}
+        )
+    return render(request, "frontend/unsubscribe.html", {"label": label, "email": user.email})

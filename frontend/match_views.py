@@ -1,0 +1,168 @@
+"""Pages for matches: my matches, a match's page with its actions, expressing interest, case studies."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from marketplace import permissions, selectors
+from marketplace.models import PostingStatus
+from matching import lifecycle, services
+from matching import permissions as match_permissions
+from matching import selectors as match_selectors
+from matching.models import ACCEPTED_STATUSES, CaseStudy, MatchStatus
+
+from . import forms
+from .explanations import reason_lines
+
+
+@login_required
+def my_matches(request):
+    matches = list(match_selectors.matches_of(user=request.user))
+    waiting = [m for m in matches if m.status in lifecycle.AWAITING_ANSWER]
+    active = [m for m in matches if m.status in ACCEPTED_STATUSES]
+    ended = [m for m in matches if m not in waiting and m not in active]
+    return render(request, "frontend/my_matches.html", {"waiting": waiting, "active": active, "ended": ended})
+
+
+def _action_forms(match, roles: set[str], sides: set[str]) -> dict:
+    allowed = set(lifecycle.allowed_actions(match.status, roles))
+    answered = all(getattr(match, f"{side}_response") for side in sides) if sides else True
+    if answered:
+        allowed -= {"accept", "decline"}
+    reported = set(match.outcomes.values_list("side", flat=True))
+    if sides and sides <= reported:
+        allowed.discard("report_outcome")
+    return {
+        "accept": forms.AcceptForm() if "accept" in allowed else None,
+        "decline": forms.DeclineForm() if "decline" in allowed else None,
+        "start": "start" in allowed,
+        "report_outcome": forms.OutcomeForm() if "report_outcome" in allowed else None,
+        "close": forms.MatchCloseForm() if "close" in allowed else None,
+        "introduce": "introduce" in allowed,
+        "dismiss": "dismiss" in allowed,
+    }
+
+
+@login_required
+def match_detail(request, pk: int):
+    match = match_selectors.access_match(user=request.user, pk=pk)
+    sides = match_permissions.sides_of(request.user, match)
+    is_curator = permissions.is_secretariat(request.user)
+    roles = ({lifecycle.SIDE} if sides else set()) | ({lifecycle.SECRETARIAT} if is_curator else set())
+    connected = match.status in ACCEPTED_STATUSES
+    study = CaseStudy.objects.filter(match=match).first()
+    return render(
+        request,
+        "frontend/match_detail.html",
+        {
+            "match": match,
+            "sides": sides,
+            "is_curator": is_curator,
+            "connected": connected,
+            "reasons": reason_lines(match.reasons, match_selectors.reason_labels([match])),
+            "actions": _action_forms(match, roles, sides),
+            "outcomes": match.outcomes.all(),
+            "notes": match.notes.select_related("author") if is_curator else (),
+            "note_form": forms.NoteForm() if is_curator else None,
+            "study": study,
+            "study_form": forms.CaseStudyForm(
+                initial={"title": study.title, "story": study.story, "language": study.language}
+                if study
+                else {"language": request.LANGUAGE_CODE}
+            )
+            if match.status == MatchStatus.COMPLETED and (sides or is_curator)
+            else None,
+            "can_consent": bool(
+                study and sides and any(getattr(study, f"{side}_consent_at") is None for side in sides)
+            ),
+        },
+    )
+
+
+# action → (form class or None, service call taking user, match and the form's cleaned data)
+ACTIONS = {
+    "accept": (forms.AcceptForm, lambda u, m, d: services.match_accept(user=u, match=m, **d)),
+    "decline": (forms.DeclineForm, lambda u, m, d: services.match_decline(user=u, match=m, **d)),
+    "start": (None, lambda u, m, d: services.match_start(user=u, match=m)),
+    "report_outcome": (
+        forms.OutcomeForm,
+        lambda u, m, d: services.match_report_outcome(user=u, match=m, **d),
+    ),
+    "close": (forms.MatchCloseForm, lambda u, m, d: services.match_close(user=u, match=m, **d)),
+    "introduce": (None, lambda u, m, d: services.match_introduce(user=u, match=m)),
+    "dismiss": (None, lambda u, m, d: services.match_dismiss(user=u, match=m)),
+    "note": (forms.NoteForm, lambda u, m, d: services.match_note_add(user=u, match=m, **d)),
+    "story": (forms.CaseStudyForm, lambda u, m, d: services.case_study_save(user=u, match=m, **d)),
+    "consent": (None, lambda u, m, d: services.case_study_consent(user=u, match=m)),
+}
+
+DONE = {
+    "accept": _("Your answer is recorded."),
+    "decline": _("Your answer is recorded."),
+    "start": _("Marked as in progress."),
+    "report_outcome": _("Thank you for your report."),
+    "close": _("The match is closed."),
+    "introduce": _("Both sides have been introduced."),
+    "dismiss": _("The match is dismissed."),
+    "note": _("Note added."),
+    "story": _("The case study is saved; it is published once both sides consent."),
+    "consent": _("Your consent is recorded."),
+}
+
+
+@login_required
+@require_POST
+def match_act(request, pk: int, action: str):
+    """Every action on a match: the form's values go to the service; its errors come back as messages."""
+    if action not in ACTIONS:
+        raise Http404
+    match = match_selectors.access_match(user=request.user, pk=pk)
+    form_class, call = ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    try:
+        if form is not None and not form.is_valid():
+            raise ValidationError([f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()])
+        call(request.user, match, form.cleaned_data if form else {})
+        messages.success(request, str(DONE[action]))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("match_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def express_interest(request, kind: str, pk: int):
+    """From a published posting: propose one of your own postings of the other kind to its owners."""
+    other = selectors.access_posting(user=request.user, kind=kind, pk=pk)
+    own_model = selectors.POSTING_MODELS["offer" if kind == "need" else "need"]
+    own_postings = selectors.postings_owned_by(user=request.user, model=own_model).filter(
+        status=PostingStatus.PUBLISHED
+    )
+    form = forms.InterestForm(request.POST, own_postings=own_postings)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of your published postings."))
+        return redirect("posting_detail", kind=kind, pk=pk)
+    own = get_object_or_404(own_postings, pk=form.cleaned_data["own"])
+    try:
+        match = services.match_express_interest(
+            user=request.user, own=own, other_posting=other, message=form.cleaned_data["message"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("posting_detail", kind=kind, pk=pk)
+    messages.success(request, _("Your interest has been sent. You will hear when they answer."))
+    return redirect("match_detail", pk=match.pk)
+
+
+def case_studies(request):
+    studies = CaseStudy.objects.filter(published_at__isnull=False).select_related(
+        "match__need__party",
+        "match__need__organization",
+        "match__offer__organization",
+        "match__offer__expert__user",
+    )
+    return render(request, "frontend/case_studies.html", {"studies": studies})

@@ -1,0 +1,148 @@
+"""Mentoring pages for mentors and mentees: declare mentoring capacity, ask for a mentor, follow a pairing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from marketplace import mentoring, selectors
+from marketplace.models import (
+    MentoringMilestone,
+    MentoringPairing,
+    MentoringRequest,
+    Organization,
+    PairingStatus,
+    Party,
+)
+
+from . import forms
+
+
+@login_required
+def mentoring_home(request):
+    parties = selectors.focal_point_parties(user=request.user)
+    return render(
+        request,
+        "frontend/mentoring_home.html",
+        {
+            "pairings": mentoring.pairings_of(user=request.user),
+            "requests": MentoringRequest.objects.filter(party__in=parties).select_related("party"),
+            "can_mentor": bool(forms.mentor_identities(request.user)),
+            "can_request": parties.exists(),
+        },
+    )
+
+
+def _identity(choice: str) -> dict:
+    if choice == "expert":
+        return {"as_expert": True}
+    prefix, _sep, value = choice.partition(":")
+    if prefix == "party":
+        return {"party": get_object_or_404(Party, code=value)}
+    if prefix == "org" and value.isdigit():
+        return {"organization": get_object_or_404(Organization, pk=int(value))}
+    raise Http404
+
+
+@login_required
+def mentor_declare(request):
+    identities = forms.mentor_identities(request.user)
+    if not identities:
+        raise PermissionDenied
+    form = forms.MentorForm(request.POST or None, identities=identities)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["forms"] = data.pop("support_forms")
+        try:
+            mentoring.mentor_save(user=request.user, data=data, **_identity(data.pop("mentor_as")))
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Thank you: the secretariat can now pair you with a mentee."))
+            return redirect("mentoring_home")
+    return render(request, "frontend/simple_form.html", {"form": form, "title": _("Offer to mentor")})
+
+
+@login_required
+def mentoring_request(request):
+    form = forms.MentoringRequestForm(request.POST or None, user=request.user)
+    if not form.fields["party"].choices:
+        raise PermissionDenied
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["forms"] = data.pop("support_forms")
+        try:
+            mentoring.mentoring_request_create(
+                user=request.user, party=get_object_or_404(Party, code=data.pop("party")), data=data
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Your request is sent: the secretariat will propose a mentor."))
+            return redirect("mentoring_home")
+    return render(request, "frontend/simple_form.html", {"form": form, "title": _("Ask for a mentor")})
+
+
+def _pairing(request, pk: int) -> MentoringPairing:
+    pairing = get_object_or_404(
+        MentoringPairing.objects.select_related("mentor", "request__party", "cohort"), pk=pk
+    )
+    if not request.user.is_authenticated or not mentoring.can_follow_pairing(request.user, pairing):
+        raise Http404
+    return pairing
+
+
+@login_required
+def pairing_detail(request, pk: int):
+    pairing = _pairing(request, pk)
+    return render(
+        request,
+        "frontend/pairing_detail.html",
+        {
+            "pairing": pairing,
+            "active": pairing.status == PairingStatus.ACTIVE,
+            "milestones": pairing.milestones.all(),
+            "check_ins": pairing.check_ins.select_related("author"),
+            "goals_form": forms.GoalsForm(initial={"goals": pairing.goals}),
+            "milestone_form": forms.MilestoneForm(),
+            "check_in_form": forms.CheckInForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def pairing_act(request, pk: int, action: str):
+    pairing = _pairing(request, pk)
+    form_class = {
+        "goals": forms.GoalsForm,
+        "milestone": forms.MilestoneForm,
+        "check_in": forms.CheckInForm,
+    }.get(action)
+    try:
+        if action in ("completed", "cancelled"):
+            mentoring.pairing_end(user=request.user, pairing=pairing, status=action)
+        elif action == "milestone_done":
+            milestone = get_object_or_404(
+                MentoringMilestone, pk=request.POST.get("milestone", ""), pairing=pairing
+            )
+            mentoring.milestone_done(user=request.user, milestone=milestone)
+        elif form_class is None:
+            raise Http404
+        else:
+            form = form_class(request.POST)
+            if not form.is_valid():
+                raise ValidationError([" ".join(errors) for errors in form.errors.values()])
+            service = {
+                "goals": mentoring.pairing_goals_save,
+                "milestone": mentoring.milestone_add,
+                "check_in": mentoring.check_in_add,
+            }[action]
+            service(user=request.user, pairing=pairing, **form.cleaned_data)
+        messages.success(request, _("Saved."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("pairing_detail", pk=pk)

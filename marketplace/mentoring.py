@@ -1,0 +1,501 @@
+"""The mentoring programme: established clearing-houses (mentors, with a capacity) and Parties asking for
+help (mentoring requests); pairings one at a time or a whole cohort at once by an optimal assignment that
+a curator edits before confirming; then goals, milestones and check-ins.
+
+Writes follow the services' rules: permission first, everything validated before anything is written,
+one transaction.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from matching.engine import mentoring as engine
+
+from . import audit, notifications, permissions
+from .models import (
+    LIVE_PAIRING_STATUSES,
+    CohortStatus,
+    Mentor,
+    MentoringCheckIn,
+    MentoringCohort,
+    MentoringMilestone,
+    MentoringPairing,
+    MentoringRequest,
+    NotificationKind,
+    Organization,
+    PairingStatus,
+    Party,
+    RequestStatus,
+    User,
+)
+
+# --- Reads --------------------------------------------------------------------------------------------------
+
+
+def mentors_with_places() -> QuerySet:
+    """Active mentors, each annotated with ``places_taken`` (proposed and active pairings)."""
+    return (
+        Mentor.objects.filter(is_active=True)
+        .select_related("party", "organization__country", "expert__user")
+        .annotate(places_taken=Count("pairings", filter=Q(pairings__status__in=LIVE_PAIRING_STATUSES)))
+        .order_by("pk")
+    )
+
+
+def open_requests() -> QuerySet:
+    return MentoringRequest.objects.filter(status=RequestStatus.OPEN).select_related("party")
+
+
+def mentor_owners(mentor: Mentor) -> QuerySet:
+    """Who answers for a mentor: the Party's focal points, the organization's members, or the expert."""
+    if mentor.party_id:
+        who = Q(focal_points__party_id=mentor.party_id)
+    elif mentor.organization_id:
+        who = Q(memberships__organization_id=mentor.organization_id)
+    else:
+        who = Q(expert_profile__pk=mentor.expert_id)
+    return User.objects.filter(who, is_active=True).distinct()
+
+
+def mentee_owners(request: MentoringRequest) -> QuerySet:
+    return User.objects.filter(focal_points__party_id=request.party_id, is_active=True).distinct()
+
+
+def can_follow_pairing(user, pairing: MentoringPairing) -> bool:
+    """The mentor's people, the mentee's focal points and the secretariat follow a pairing."""
+    return (
+        permissions.is_secretariat(user)
+        or mentor_owners(pairing.mentor).filter(pk=user.pk).exists()
+        or permissions.is_focal_point_for(user, pairing.request.party)
+    )
+
+
+def pairings_of(*, user) -> QuerySet:
+    if not user.is_authenticated:
+        return MentoringPairing.objects.none()
+    mine = (
+        Q(mentor__party__focal_points__user=user)
+        | Q(mentor__organization__memberships__user=user)
+        | Q(mentor__expert__user=user)
+        | Q(request__party__focal_points__user=user)
+    )
+    return (
+        MentoringPairing.objects.filter(pk__in=MentoringPairing.objects.filter(mine).values("pk"))
+        .exclude(status=PairingStatus.PROPOSED)
+        .select_related("mentor__party", "mentor__organization", "mentor__expert__user", "request__party")
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    mentor: Mentor
+    score: float
+    reasons: dict
+    places_left: int
+
+
+def _engine_mentor(mentor: Mentor) -> engine.Mentor:
+    home = mentor.party or (mentor.organization.country if mentor.organization else None)
+    return engine.Mentor(
+        id=str(mentor.pk),
+        forms=frozenset(mentor.forms),
+        languages=frozenset(mentor.languages),
+        region=home.region if home else None,
+        country=home.code if home else None,
+    )
+
+
+def _engine_mentee(request: MentoringRequest) -> engine.Mentee:
+    return engine.Mentee(
+        id=str(request.pk),
+        country=request.party.code,
+        forms=frozenset(request.forms),
+        languages=frozenset(request.languages),
+        region=request.party.region,
+    )
+
+
+def suitability_matrix(
+    requests: Sequence[MentoringRequest], mentors: Sequence[Mentor]
+) -> tuple[np.ndarray, list[list[dict]]]:
+    """Suitability of every mentor for every request (rows), with reasons. The semantic part compares the
+    mentor's experience with the mentee's goals through the matching engine's model, across languages."""
+    from matching.services import encoder  # the model is loaded only when mentoring is computed
+
+    scores = np.zeros((len(requests), len(mentors)))
+    reasons: list[list[dict]] = [[{} for _mentor in mentors] for _request in requests]
+    if not requests or not mentors:
+        return scores, reasons
+    model = encoder()
+    goals = model.encode([request.goals for request in requests])
+    experience = model.encode([mentor.description for mentor in mentors])
+    semantic = model.calibrate(goals @ experience.T)
+    for row, request in enumerate(requests):
+        mentee = _engine_mentee(request)
+        for column, mentor in enumerate(mentors):
+            scores[row, column], reasons[row][column] = engine.suitability(
+                _engine_mentor(mentor), mentee, semantic=float(semantic[row, column])
+            )
+    return scores, reasons
+
+
+def mentor_candidates(request: MentoringRequest, *, limit: int = 5) -> list[Candidate]:
+    """The engine's best mentors for one mentee, among those with a place left."""
+    mentors = [m for m in mentors_with_places() if m.places_taken < m.capacity]
+    scores, reasons = suitability_matrix([request], mentors)
+    ranked = sorted(range(len(mentors)), key=lambda column: -scores[0, column])
+    return [
+        Candidate(
+            mentors[c], float(scores[0, c]), reasons[0][c], mentors[c].capacity - mentors[c].places_taken
+        )
+        for c in ranked[:limit]
+        if scores[0, c] > 0
+    ]
+
+
+# --- Mentors and requests ------------------------------------------------------------------------------
+
+
+def _clean(instance, *, exclude: list[str]) -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_constraints=False)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from error
+
+
+@transaction.atomic
+def mentor_save(
+    *,
+    user: User,
+    data: Mapping[str, Any],
+    party: Party | None = None,
+    organization: Organization | None = None,
+    as_expert: bool = False,
+) -> Mentor:
+    """Declare (or update) a mentor: a Party by its focal point, an organization by its admin, or an expert
+    in their own name."""
+    if [party is not None, organization is not None, as_expert].count(True) != 1:
+        raise ValidationError({"mentor": [_("Mentor as a Party, an organization or an expert.")]})
+    if party is not None and not permissions.is_focal_point_for(user, party):
+        raise PermissionDenied(_("Only the Party's focal points can offer its mentoring."))
+    if organization is not None and not permissions.is_organization_admin(user, organization):
+        raise PermissionDenied(_("Only the organization's admins can offer its mentoring."))
+    if as_expert and not permissions.is_expert(user):
+        raise PermissionDenied(_("Create your expert profile first."))
+    identity = {"party": party} if party else {"organization": organization} if organization else {}
+    if as_expert:
+        identity = {"expert": user.expert_profile}
+    mentor = Mentor.objects.select_for_update().filter(**identity).first() or Mentor(
+        created_by=user, **identity
+    )
+    for field in ("forms", "languages", "capacity", "description", "website", "is_active"):
+        if field in data:
+            setattr(mentor, field, data[field])
+    errors = {}
+    for field in ("forms", "languages"):
+        if not getattr(mentor, field):
+            errors[field] = [_("Choose at least one.")]
+    try:
+        _clean(mentor, exclude=["party", "organization", "expert", "created_by"])
+    except ValidationError as error:
+        errors = error.message_dict | errors
+    if mentor.pk and isinstance(mentor.capacity, int):
+        taken = mentor.pairings.filter(status__in=LIVE_PAIRING_STATUSES).count()
+        if mentor.capacity < taken:
+            errors.setdefault("capacity", []).append(
+                _("You already mentor %(count)d: the capacity cannot be lower.") % {"count": taken}
+            )
+    if errors:
+        raise ValidationError(errors)
+    mentor.save()
+    return mentor
+
+
+@transaction.atomic
+def mentoring_request_create(*, user: User, party: Party, data: Mapping[str, Any]) -> MentoringRequest:
+    """A focal point asks for a mentor for the Party's national clearing-house."""
+    if not permissions.is_focal_point_for(user, party):
+        raise PermissionDenied(_("Only the Party's focal points can ask for mentoring."))
+    if MentoringRequest.objects.filter(party=party, status=RequestStatus.OPEN).exists():
+        raise ValidationError({"party": [_("This Party already has an open mentoring request.")]})
+    request = MentoringRequest(
+        party=party,
+        created_by=user,
+        forms=data.get("forms") or [],
+        languages=data.get("languages") or [],
+        goals=(data.get("goals") or "").strip(),
+    )
+    errors = {
+        field: [_("Choose at least one.")] for field in ("forms", "languages") if not getattr(request, field)
+    }
+    try:
+        _clean(request, exclude=["party", "created_by"])
+    except ValidationError as error:
+        errors = error.message_dict | errors
+    if errors:
+        raise ValidationError(errors)
+    request.save()
+    return request
+
+
+# --- Pairing: one at a time, or a cohort by optimal assignment ----------------------------------------------
+
+
+def _require_secretariat(user: User) -> None:
+    if not permissions.is_secretariat(user):
+        raise PermissionDenied(_("Only the secretariat pairs mentors and mentees."))
+
+
+def _places_left(mentor: Mentor, *, excluding: MentoringPairing | None = None) -> int:
+    taken = mentor.pairings.filter(status__in=LIVE_PAIRING_STATUSES)
+    if excluding is not None:
+        taken = taken.exclude(pk=excluding.pk)
+    return mentor.capacity - taken.count()
+
+
+def _pairing(request: MentoringRequest, mentor: Mentor, *, cohort=None, status=PairingStatus.PROPOSED):
+    scores, reasons = suitability_matrix([request], [mentor])
+    if scores[0, 0] <= 0:
+        raise ValidationError(
+            {"mentor": [_("This mentor offers none of the forms of support sought (or is the mentee).")]}
+        )
+    return MentoringPairing.objects.create(
+        mentor=mentor,
+        request=request,
+        cohort=cohort,
+        status=status,
+        forms=sorted(set(request.forms) & set(mentor.forms)),
+        goals=request.goals,
+        suitability=float(scores[0, 0]),
+        reasons=reasons[0][0],
+        confirmed_at=timezone.now() if status == PairingStatus.ACTIVE else None,
+    )
+
+
+def _announce(pairing: MentoringPairing) -> None:
+    notifications.notify(
+        kind=NotificationKind.MENTORING_PAIRED,
+        event_key=f"pairing:{pairing.pk}:confirmed",
+        recipients=[*mentor_owners(pairing.mentor), *mentee_owners(pairing.request)],
+        context={
+            "mentor": str(pairing.mentor),
+            "mentee": pairing.request.party.name_en,
+            "path": reverse("pairing_detail", args=[pairing.pk]),
+        },
+    )
+
+
+def _lock_request(request: MentoringRequest) -> MentoringRequest:
+    request = MentoringRequest.objects.select_for_update().select_related("party").get(pk=request.pk)
+    if request.status != RequestStatus.OPEN:
+        raise ValidationError(_("This mentoring request is no longer open."))
+    return request
+
+
+def _lock_mentor(mentor: Mentor, *, excluding: MentoringPairing | None = None) -> Mentor:
+    mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
+    if not mentor.is_active or _places_left(mentor, excluding=excluding) <= 0:
+        raise ValidationError({"mentor": [_("This mentor has no place left.")]})
+    return mentor
+
+
+@transaction.atomic
+def pairing_create(*, user: User, request: MentoringRequest, mentor: Mentor) -> MentoringPairing:
+    """A curator pairs one mentee with one mentor, confirmed at once."""
+    _require_secretariat(user)
+    mentor = _lock_mentor(mentor)  # mentors before requests: the same lock order everywhere
+    request = _lock_request(request)
+    if request.pairings.filter(status__in=LIVE_PAIRING_STATUSES).exists():
+        raise ValidationError(_("This request already has a proposed mentor: edit its cohort."))
+    pairing = _pairing(request, mentor, status=PairingStatus.ACTIVE)
+    request.status = RequestStatus.PAIRED
+    request.save(update_fields=["status"])
+    audit.record(actor=user, action="pairing_create", target=pairing, after={"mentor": mentor.pk})
+    _announce(pairing)
+    return pairing
+
+
+@transaction.atomic
+def cohort_propose(*, user: User, name: str, requests: Sequence[MentoringRequest]) -> MentoringCohort:
+    """Propose mentors for a cohort of open requests: the assignment that maximises total suitability
+    within every mentor's places left. Nothing is confirmed: a curator edits, then confirms."""
+    _require_secretariat(user)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("Name the cohort.")]})
+    mentors = list(mentors_with_places().select_for_update(of=("self",)))
+    ids = [request.pk for request in requests]
+    requests = list(
+        MentoringRequest.objects.select_for_update().select_related("party").filter(pk__in=ids).order_by("pk")
+    )
+    if not requests or any(r.status != RequestStatus.OPEN for r in requests):
+        raise ValidationError({"requests": [_("Choose open requests only.")]})
+    if MentoringPairing.objects.filter(request__in=requests, status__in=LIVE_PAIRING_STATUSES).exists():
+        raise ValidationError({"requests": [_("Some requests already have a proposed mentor in a cohort.")]})
+    scores, reasons = suitability_matrix(requests, mentors)
+    places = [max(mentor.capacity - mentor.places_taken, 0) for mentor in mentors]
+    cohort = MentoringCohort.objects.create(name=name, created_by=user)
+    cohort.requests.set(requests)
+    for row, column in engine.assign(scores, places):
+        request, mentor = requests[row], mentors[column]
+        MentoringPairing.objects.create(
+            mentor=mentor,
+            request=request,
+            cohort=cohort,
+            forms=sorted(set(request.forms) & set(mentor.forms)),
+            goals=request.goals,
+            suitability=float(scores[row, column]),
+            reasons=reasons[row][column],
+        )
+    audit.record(
+        actor=user,
+        action="cohort_propose",
+        target=cohort,
+        after={
+            "requests": ids,
+            "pairs": list(cohort.pairings.values_list("request_id", "mentor_id")),
+            "total_suitability": round(float(sum(cohort.pairings.values_list("suitability", flat=True))), 4),
+        },
+    )
+    return cohort
+
+
+def _draft(cohort: MentoringCohort) -> MentoringCohort:
+    cohort = MentoringCohort.objects.select_for_update().get(pk=cohort.pk)
+    if cohort.status != CohortStatus.DRAFT:
+        raise ValidationError(_("This cohort is confirmed: it can no longer be edited."))
+    return cohort
+
+
+@transaction.atomic
+def cohort_assign(
+    *, user: User, cohort: MentoringCohort, request: MentoringRequest, mentor: Mentor | None
+) -> MentoringPairing | None:
+    """A curator changes a request's mentor in a draft cohort (None: leave it unpaired for now), within the
+    new mentor's places."""
+    _require_secretariat(user)
+    if mentor is not None:
+        mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
+    cohort = _draft(cohort)
+    request = _lock_request(request)
+    if not cohort.requests.filter(pk=request.pk).exists():
+        raise ValidationError(_("This request is not part of the cohort."))
+    current = request.pairings.filter(status=PairingStatus.PROPOSED, cohort=cohort).first()
+    if request.pairings.filter(status__in=LIVE_PAIRING_STATUSES).exclude(cohort=cohort).exists():
+        raise ValidationError(_("This request is paired outside this cohort."))
+    before = {"mentor": current.mentor_id if current else None}
+    if current is not None and mentor is not None and current.mentor_id == mentor.pk:
+        return current
+    if mentor is not None and (not mentor.is_active or _places_left(mentor) <= 0):
+        raise ValidationError({"mentor": [_("This mentor has no place left.")]})
+    if current is not None:
+        current.delete()
+    pairing = _pairing(request, mentor, cohort=cohort) if mentor is not None else None
+    audit.record(
+        actor=user,
+        action="cohort_assign",
+        target=request,
+        before=before,
+        after={"mentor": mentor and mentor.pk},
+    )
+    return pairing
+
+
+@transaction.atomic
+def cohort_confirm(*, user: User, cohort: MentoringCohort) -> MentoringCohort:
+    """Confirm a cohort: its pairings become active, and both sides of each are told."""
+    _require_secretariat(user)
+    cohort = _draft(cohort)
+    pairings = list(cohort.pairings.select_related("request__party", "mentor").order_by("pk"))
+    if not pairings:
+        raise ValidationError(_("This cohort has no pairing to confirm."))
+    now = timezone.now()
+    for pairing in pairings:
+        pairing.status, pairing.confirmed_at = PairingStatus.ACTIVE, now
+        pairing.save(update_fields=["status", "confirmed_at"])
+        MentoringRequest.objects.filter(pk=pairing.request_id).update(status=RequestStatus.PAIRED)
+        _announce(pairing)
+    cohort.status, cohort.confirmed_at = CohortStatus.CONFIRMED, now
+    cohort.save(update_fields=["status", "confirmed_at"])
+    audit.record(
+        actor=user,
+        action="cohort_confirm",
+        target=cohort,
+        before={"status": CohortStatus.DRAFT},
+        after={"status": CohortStatus.CONFIRMED, "pairings": [p.pk for p in pairings]},
+    )
+    return cohort
+
+
+# --- Following a pairing ------------------------------------------------------------------------------------
+
+
+def _follower(user: User, pairing: MentoringPairing) -> MentoringPairing:
+    if not can_follow_pairing(user, pairing):
+        raise PermissionDenied(_("Only the mentor, the mentee and the secretariat follow this pairing."))
+    pairing = MentoringPairing.objects.select_for_update().get(pk=pairing.pk)
+    if pairing.status != PairingStatus.ACTIVE:
+        raise ValidationError(_("This pairing is not active."))
+    return pairing
+
+
+@transaction.atomic
+def pairing_goals_save(*, user: User, pairing: MentoringPairing, goals: str) -> MentoringPairing:
+    pairing = _follower(user, pairing)
+    pairing.goals = (goals or "").strip()
+    _clean(pairing, exclude=["mentor", "request", "cohort"])
+    pairing.save(update_fields=["goals"])
+    return pairing
+
+
+@transaction.atomic
+def milestone_add(*, user: User, pairing: MentoringPairing, title: str, due_on) -> MentoringMilestone:
+    pairing = _follower(user, pairing)
+    milestone = MentoringMilestone(pairing=pairing, title=(title or "").strip(), due_on=due_on)
+    _clean(milestone, exclude=["pairing"])
+    milestone.save()
+    return milestone
+
+
+@transaction.atomic
+def milestone_done(*, user: User, milestone: MentoringMilestone) -> MentoringMilestone:
+    _follower(user, milestone.pairing)
+    milestone = MentoringMilestone.objects.select_for_update().get(pk=milestone.pk)
+    if milestone.done_on is None:
+        milestone.done_on = timezone.localdate()
+        milestone.save(update_fields=["done_on"])
+    return milestone
+
+
+@transaction.atomic
+def check_in_add(*, user: User, pairing: MentoringPairing, note: str) -> MentoringCheckIn:
+    pairing = _follower(user, pairing)
+    check_in = MentoringCheckIn(pairing=pairing, author=user, note=(note or "").strip())
+    _clean(check_in, exclude=["pairing", "author"])
+    check_in.save()
+    return check_in
+
+
+@transaction.atomic
+def pairing_end(*, user: User, pairing: MentoringPairing, status: str) -> MentoringPairing:
+    """The mentor, the mentee or a curator ends an active pairing: completed, or cancelled."""
+    if status not in (PairingStatus.COMPLETED, PairingStatus.CANCELLED):
+        raise ValidationError({"status": [_("Choose completed or cancelled.")]})
+    pairing = _follower(user, pairing)
+    before = {"status": pairing.status}
+    pairing.status, pairing.ended_at = status, timezone.now()
+    pairing.save(update_fields=["status", "ended_at"])
+    if permissions.is_secretariat(user):
+        audit.record(
+            actor=user, action="pairing_end", target=pairing, before=before, after={"status": status}
+        )
+    return pairing

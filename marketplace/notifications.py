@@ -1,0 +1,366 @@
+"""Notifications: rows first (an outbox, written in the transaction of the event), then e-mail and the inbox.
+
+Exactly once: a row is unique per (recipient, event key), so an event recorded twice (a task run twice) adds
+nothing; an e-mail is sent while its row is locked and marked sent in the same transaction, so a second
+sender finds it locked or already sent.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import EmailStatus, Frequency, Notification, NotificationKind, NotificationPreference, User
+
+K = NotificationKind
+UNSUBSCRIBE_SALT = "marketplace.notifications.unsubscribe"
+ALL_KINDS = ""
+
+# What each kind says: a subject and a body, filled from the row's context (strings saved with the event).
+MESSAGES = {
+    K.MATCH_INTRODUCED: (
+        gettext_lazy("A possible partner for “%(title)s”"),
+        gettext_lazy(
+            "The CHM Matchmaker suggests “%(other_title)s” (%(other_poster)s) for your posting "
+            "“%(title)s”. Accept or decline the introduction: contact details are shared once both "
+            "sides accept."
+        ),
+    ),
+    K.INTEREST_RECEIVED: (
+        gettext_lazy("%(other_poster)s is interested in “%(title)s”"),
+        gettext_lazy(
+            "%(other_poster)s expressed interest in your posting “%(title)s” with “%(other_title)s”. "
+            "Accept to share contact details, or decline."
+        ),
+    ),
+    K.MATCH_ACCEPTED: (
+        gettext_lazy("“%(other_title)s” accepted the match"),
+        gettext_lazy(
+            "%(other_poster)s accepted the match between “%(other_title)s” and your posting “%(title)s”. "
+            "Accept too, and you will both receive each other's contact details."
+        ),
+    ),
+    K.MATCH_DECLINED: (
+        gettext_lazy("“%(other_title)s” declined the match"),
+        gettext_lazy(
+            "%(other_poster)s declined the match between “%(other_title)s” and your posting “%(title)s”. "
+            "Other suggestions remain on your posting's page."
+        ),
+    ),
+    K.MATCH_CONNECTED: (
+        gettext_lazy("You are connected with %(other_poster)s"),
+        gettext_lazy(
+            "Both sides accepted the match between “%(title)s” and “%(other_title)s”. "
+            "You can now contact each other directly."
+        ),
+    ),
+    K.MATCH_CLOSED: (
+        gettext_lazy("The match with “%(other_title)s” is closed"),
+        gettext_lazy("The match between “%(title)s” and “%(other_title)s” was closed."),
+    ),
+    K.OUTCOME_REPORTED: (
+        gettext_lazy("%(other_poster)s reported the outcome of your cooperation"),
+        gettext_lazy(
+            "%(other_poster)s reported how the cooperation between “%(title)s” and “%(other_title)s” went. "
+            "Please add your own report and feedback."
+        ),
+    ),
+    K.STORY_PROPOSED: (
+        gettext_lazy("A case study about “%(title)s” awaits your consent"),
+        gettext_lazy(
+            "A case study, “%(story_title)s”, tells the story of the cooperation between “%(title)s” and "
+            "“%(other_title)s”. It is published only when both sides consent to its text."
+        ),
+    ),
+    K.STORY_PUBLISHED: (
+        gettext_lazy("Case study published: “%(story_title)s”"),
+        gettext_lazy("Both sides consented: the case study “%(story_title)s” is now public. Thank you."),
+    ),
+    K.CHANGES_REQUESTED: (
+        gettext_lazy("Changes requested to “%(title)s”"),
+        gettext_lazy("The secretariat asks for changes to your posting “%(title)s” before publishing it."),
+    ),
+    K.POSTING_PUBLISHED: (
+        gettext_lazy("“%(title)s” is published"),
+        gettext_lazy(
+            "The secretariat published your posting “%(title)s”. The matcher is looking for partners."
+        ),
+    ),
+    K.POSTING_EXPIRING: (
+        gettext_lazy("“%(title)s” expires on %(expires_on)s"),
+        gettext_lazy(
+            "Your posting “%(title)s” expires on %(expires_on)s. Edit it to give a later date if it is "
+            "still current, or close it."
+        ),
+    ),
+    K.MENTORING_PAIRED: (
+        gettext_lazy("Mentoring pairing confirmed: %(mentor)s and %(mentee)s"),
+        gettext_lazy(
+            "The secretariat confirmed the mentoring pairing of %(mentor)s (mentor) with %(mentee)s "
+            "(mentee). Agree on goals and milestones on the pairing's page."
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    quote: str  # a message from the other side, shown as written
+    details: list[str]  # extra lines (contact details of a connected match)
+    url: str
+
+
+def render(notification: Notification) -> Rendered:
+    """The notification in the active language (the reader's page, or the recipient's e-mail)."""
+    context = {key: value for key, value in notification.context.items() if isinstance(value, str)}
+    context.setdefault("expires_on", "")
+    subject, body = MESSAGES[notification.kind]
+    return Rendered(
+        subject=str(subject) % _Defaulted(context),
+        body=str(body) % _Defaulted(context),
+        quote=context.get("message", ""),
+        details=_details(notification),
+        url=notification.context.get("path", "/"),
+    )
+
+
+class _Defaulted(dict):
+    """Missing placeholders read as empty text rather than failing a whole digest."""
+
+    def __missing__(self, key):
+        return ""
+
+
+def _details(notification: Notification) -> list[str]:
+    if notification.kind != K.MATCH_CONNECTED:
+        return []
+    from matching import selectors as matching_selectors  # matching depends on marketplace, not back
+
+    contact = matching_selectors.connected_contact(
+        match_id=notification.context.get("match"), side=notification.context.get("side")
+    )
+    if contact is None:
+        return []
+    return [
+        _("Contact: %(name)s, %(email)s %(phone)s")
+        % {"name": contact.contact_name, "email": contact.contact_email, "phone": contact.contact_phone}
+    ]
+
+
+# --- Writing events ------------------------------------------------------------------------------------
+
+
+def preference_for(user: User, kind: str) -> str:
+    preference = NotificationPreference.objects.filter(user=user, kind=kind).first()
+    return preference.frequency if preference else Frequency.INSTANT
+
+
+def notify(
+    *,
+    kind: str,
+    event_key: str,
+    recipients: Iterable[User],
+    context: Mapping[str, object],
+    exclude: User | None = None,
+) -> list[Notification]:
+    """Record an event for each recipient (once per recipient and event key, however often it is called)
+    and queue the instant e-mails for after the commit. Call inside the transaction of the event."""
+    people = {user.pk: user for user in recipients if user.is_active and (exclude is None or user != exclude)}
+    preferences = {
+        (p.user_id, p.kind): p.frequency
+        for p in NotificationPreference.objects.filter(user_id__in=people, kind=kind)
+    }
+    rows = []
+    for user in people.values():
+        frequency = preferences.get((user.pk, kind), Frequency.INSTANT)
+        rows.append(
+            Notification(
+                recipient=user,
+                kind=kind,
+                event_key=event_key,
+                context=dict(context),
+                frequency=frequency,
+                email_status=EmailStatus.SKIPPED if frequency == Frequency.OFF else EmailStatus.PENDING,
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # ignore_conflicts leaves no ids: read back the rows this event owns, new or from an earlier run.
+    created = list(Notification.objects.filter(event_key=event_key, recipient_id__in=people))
+    from . import tasks
+
+    for row in created:
+        if row.frequency == Frequency.INSTANT and row.email_status == EmailStatus.PENDING:
+            tasks.send_notification_email.delay_on_commit(row.pk)
+    return created
+
+
+# --- Sending -------------------------------------------------------------------------------------------
+
+
+def absolute_url(path: str) -> str:
+    return urljoin(settings.SITE_URL, path)
+
+
+def unsubscribe_token(user: User, kind: str = ALL_KINDS) -> str:
+    return signing.dumps([user.pk, kind], salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def _email(recipient: User, notifications: list[Notification], *, subject: str, kind: str) -> EmailMessage:
+    """One e-mail in the recipient's language, with a one-click unsubscribe link (and RFC 8058 header)."""
+    unsubscribe = absolute_url(reverse("unsubscribe", args=[unsubscribe_token(recipient, kind)]))
+    with translation.override(recipient.preferred_language):
+        parts = []
+        for notification in notifications:
+            message = render(notification)
+            lines = [message.subject if len(notifications) > 1 else "", message.body]
+            if message.quote:
+                lines.append(_("Their message:") + "\n> " + message.quote.replace("\n", "\n> "))
+            lines += message.details
+            lines.append(absolute_url(message.url))
+            parts.append("\n".join(line for line in lines if line))
+        footer = (
+            _("You receive this e-mail because you use the CHM Matchmaker.")
+            + "\n"
+            + _("Choose which e-mails you receive: %(url)s") % {"url": absolute_url(reverse("preferences"))}
+            + "\n"
+            + _("Unsubscribe: %(url)s") % {"url": unsubscribe}
+        )
+        subject = subject or render(notifications[0]).subject
+        body = "\n\n".join([*parts, "--", footer])
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        to=[recipient.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """E-mail one instant notification; False when it was sent already, is being sent, or is not due."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .filter(pk=notification_id, email_status=EmailStatus.PENDING, frequency=Frequency.INSTANT)
+            .first()
+        )
+        if notification is None:
+            return False
+        _email(notification.recipient, [notification], subject="", kind=notification.kind).send()
+        notification.email_status, notification.emailed_at = EmailStatus.SENT, timezone.now()
+        notification.save(update_fields=["email_status", "emailed_at"])
+    return True
+
+
+def digests_send(*, frequency: str) -> int:
+    """One e-mail per recipient gathering their waiting notifications of this frequency; returns how many
+    e-mails left. Safe to run twice: a row is marked sent in the transaction that sends it."""
+    if frequency not in (Frequency.DAILY, Frequency.WEEKLY):
+        raise ValueError(frequency)
+    recipient_ids = (
+        Notification.objects.filter(email_status=EmailStatus.PENDING, frequency=frequency)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    sent = 0
+    connection = get_connection()
+    for recipient_id in list(recipient_ids):
+        with transaction.atomic():
+            rows = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient")
+                .filter(recipient_id=recipient_id, email_status=EmailStatus.PENDING, frequency=frequency)
+                .order_by("created_at", "pk")
+            )
+            if not rows:
+                continue
+            recipient = rows[0].recipient
+            with translation.override(recipient.preferred_language):
+                title = _("Your daily digest") if frequency == Frequency.DAILY else _("Your weekly digest")
+                subject = "%s: %s" % (  # noqa: UP031 -- a translated sentence, not a format string
+                    title,
+                    translation.ngettext("%(count)d update", "%(count)d updates", len(rows))
+                    % {"count": len(rows)},
+                )
+            message = _email(recipient, rows, subject=subject, kind=ALL_KINDS)
+            message.connection = connection
+            message.send()
+            Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
+                email_status=EmailStatus.SENT, emailed_at=timezone.now()
+            )
+            sent += 1
+    return sent
+
+
+def pending_instant_ids(*, older_than_seconds: int) -> list[int]:
+    """Instant e-mails still waiting after a while: their task was lost (broker down, worker killed)."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    return list(
+        Notification.objects.filter(
+            email_status=EmailStatus.PENDING, frequency=Frequency.INSTANT, created_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+
+
+# --- The recipient's choices ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def preferences_save(*, user: User, frequencies: Mapping[str, str]) -> None:
+    """Set how often each kind is e-mailed; notifications still waiting follow the new choice."""
+    errors = {
+        kind: [_("Unknown choice.")]
+        for kind, frequency in frequencies.items()
+        if kind not in K.values or frequency not in Frequency.values
+    }
+    if errors:
+        raise ValidationError(errors)
+    for kind, frequency in frequencies.items():
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"frequency": frequency}
+        )
+        waiting = Notification.objects.filter(recipient=user, kind=kind, email_status=EmailStatus.PENDING)
+        if frequency == Frequency.OFF:
+            waiting.update(frequency=frequency, email_status=EmailStatus.SKIPPED)
+        else:
+            waiting.update(frequency=frequency)
+
+
+def unsubscribe_target(token: str) -> tuple[User, str]:
+    """The user and kind ("" for every kind) a signed unsubscribe token names; ValidationError if forged."""
+    try:
+        user_id, kind = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        user = User.objects.get(pk=user_id)
+    except (signing.BadSignature, User.DoesNotExist, TypeError, ValueError) as error:
+        raise ValidationError(_("This unsubscribe link is not valid.")) from error
+    if kind != ALL_KINDS and kind not in K.values:
+        raise ValidationError(_("This unsubscribe link is not valid."))
+    return user, kind
+
+
+def unsubscribe(*, token: str) -> tuple[User, str]:
+    """Stop the e-mails a signed link names (one kind, or all); the inbox keeps showing them."""
+    user, kind = unsubscribe_target(token)
+    preferences_save(user=user, frequencies={k: Frequency.OFF for k in ([kind] if kind else K.values)})
+    return user, kind
+
+
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

@@ -1,0 +1,48 @@
+"""Who may see and act on a match: its two sides (the owners of the need and of the offer) and the
+secretariat. Nobody else learns that a match exists."""
+
+from marketplace import permissions
+from marketplace.models import Need, Offer
+
+from .models import ACCEPTED_STATUSES, Match
+
+NEED, OFFER = "need", "offer"
+
+
+def sides_of(user, match: Match) -> set[str]:
+    """The sides a user answers for: "need", "offer", both (one organization on both sides), or none."""
+    sides = set()
+    if permissions.is_posting_owner(user, match.need):
+        sides.add(NEED)
+    if permissions.is_posting_owner(user, match.offer):
+        sides.add(OFFER)
+    return sides
+
+
+def can_view_match(user, match: Match) -> bool:
+    return permissions.is_secretariat(user) or bool(sides_of(user, match))
+
+
+def other(side: str) -> str:
+    return OFFER if side == NEED else NEED
+
+
+def connected_with(user, posting: Need | Offer) -> bool:
+    """Whether the user answers for the other side of a connected (or later) match with this posting."""
+    if not user.is_authenticated:
+        return False
+    if isinstance(posting, Need):
+        mine = Offer.objects.filter(permissions.owner_filter(user, Offer))
+        return posting.matches.filter(status__in=ACCEPTED_STATUSES, offer__in=mine).exists()
+    mine = Need.objects.filter(permissions.owner_filter(user, Need))
+    return posting.matches.filter(status__in=ACCEPTED_STATUSES, need__in=mine).exists()
+
+
+def can_view_contact(user, posting: Need | Offer) -> bool:
+    """Contact details are never public: the owners, the secretariat, and the other side of a connected
+    match see them."""
+    return (
+        permissions.is_secretariat(user)
+        or permissions.is_posting_owner(user, posting)
+        or connected_with(user, posting)
+    )
