@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run setup test lint db-stop clean
+.PHONY: install translations run setup test lint db-stop clean
 
 install: $(STAMP)
 
@@ -18,14 +18,17 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-setup: install
+translations: install
+	$(BIN)/python -m frontend.compile_translations
+
+setup: install translations
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_seed_data --demo
 
 run: setup
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install translations
 	$(BIN)/python -m pytest
 
 lint: install

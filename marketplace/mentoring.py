@@ -332,7 +332,9 @@ def cohort_propose(*, user: User, name: str, requests: Sequence[MentoringRequest
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("Name the cohort.")]})
-    mentors = list(mentors_with_places().select_for_update(of=("self",)))
+    # Lock the mentors (their places) before reading how many are taken; mentors before requests, always.
+    list(Mentor.objects.select_for_update().filter(is_active=True).values_list("pk"))
+    mentors = list(mentors_with_places())
     ids = [request.pk for request in requests]
     requests = list(
         MentoringRequest.objects.select_for_update().select_related("party").filter(pk__in=ids).order_by("pk")
