@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace import services
+from marketplace import mentoring, services
 from marketplace.models import (
     ClosedReason,
     FocalPointAssignment,
@@ -28,6 +28,8 @@ from marketplace.models import (
     User,
     VocabularyRelease,
 )
+from matching import services as matching_services
+from matching.models import Match, MatchStatus
 
 SEED_DIR = Path(__file__).resolve().parent
 DEMO_PASSWORD = "demo-chm-2026"
@@ -291,3 +293,100 @@ def _backdate(posting, ref: str) -> None:
     if posting.published_at:
         history["published_at"] = created + datetime.timedelta(days=3)
     type(posting).objects.filter(pk=posting.pk).update(**history)
+
+
+def _advance(match, item: dict, secretariat: User) -> None:
+    """Take a demo match from introduced to the state the file gives, through the real services."""
+    need_user, offer_user = match.need.created_by, match.offer.created_by
+    users = {"need": need_user, "offer": offer_user}
+    messages = {"need": item.get("need_message", ""), "offer": item.get("offer_message", "")}
+    target = item["to"]
+    if target == "declined":
+        side = item["by"]
+        matching_services.match_decline(
+            user=users[side], match=match, reason=item["reason"], message=messages[side]
+        )
+        return
+    for side in item.get("accepted_by", ["need", "offer"] if target in ("in_progress", "completed") else []):
+        match.refresh_from_db()
+        if getattr(match, f"{side}_response") == "":
+            matching_services.match_accept(user=users[side], match=match, message=messages[side])
+    if target in ("in_progress", "completed"):
+        matching_services.match_start(user=need_user, match=match)
+    if target == "completed":
+        for side, report in item["outcomes"].items():
+            matching_services.match_report_outcome(user=users[side], match=match, **report)
+        story = item["story"]
+        matching_services.case_study_save(
+            user=need_user, match=match, title=story["title"], story=story["text"], language=story["language"]
+        )
+        matching_services.case_study_consent(user=offer_user, match=match)
+
+
+@transaction.atomic
+def load_demo_activity() -> Counter:
+    """What a live site would show: matches in several states (one completed, with its story) and a
+    mentoring programme (mentors, requests, an active pairing, a draft cohort). Run once, after the demo
+    postings have been matched."""
+    data = _read("demo_activity.json")
+    counts: Counter = Counter()
+    secretariat = User.objects.filter(is_secretariat=True).order_by("pk").first()
+    needs = {n.source_ref: n for n in Need.objects.filter(source_ref__isnull=False)}
+    offers = {o.source_ref: o for o in Offer.objects.filter(source_ref__isnull=False)}
+    for item in data["matches"]:
+        need, offer = needs[item["need"]], offers[item["offer"]]
+        match = Match.objects.filter(need=need, offer=offer).first()
+        if item["to"] == "requested" and (match is None or match.status == MatchStatus.SUGGESTED):
+            matching_services.match_express_interest(
+                user=offer.created_by, own=offer, other_posting=need, message=item.get("offer_message", "")
+            )
+        else:
+            if match is None or match.status == MatchStatus.SUGGESTED:
+                match = matching_services.match_create(user=secretariat, need=need, offer=offer)
+            _advance(match, item, secretariat)
+        counts[f"match {item['to']}"] += 1
+
+    organizations = {item["slug"]: item["name"] for item in _read("demo_accounts.json")["organizations"]}
+    mentors = {}
+    for item in data["mentors"]:
+        user = User.objects.get(email=item.get("user") or item.get("expert"))
+        if "organization" in item:
+            identity = {"organization": Organization.objects.get(name=organizations[item["organization"]])}
+        elif "party" in item:
+            identity = {"party": Party.objects.get(code=item["party"])}
+        else:
+            identity = {"as_expert": True}
+        fields = {
+            k: item[k] for k in ("forms", "languages", "capacity", "description", "website") if k in item
+        }
+        mentor = mentoring.mentor_save(user=user, data=fields, **identity)
+        mentors[item.get("organization") or item.get("party") or item["expert"]] = mentor
+        counts["mentors"] += 1
+    requests = {}
+    for item in data["requests"]:
+        requests[item["party"]] = mentoring.mentoring_request_create(
+            user=User.objects.get(email=item["user"]),
+            party=Party.objects.get(code=item["party"]),
+            data={k: item[k] for k in ("forms", "languages", "goals")},
+        )
+        counts["mentoring requests"] += 1
+    pairing_data = data["pairing"]
+    pairing = mentoring.pairing_create(
+        user=secretariat, request=requests[pairing_data["party"]], mentor=mentors[pairing_data["mentor"]]
+    )
+    mentor_user = mentoring.mentor_owners(pairing.mentor).order_by("pk").first()
+    today = timezone.localdate()
+    for title, days in pairing_data["milestones"]:
+        mentoring.milestone_add(
+            user=mentor_user, pairing=pairing, title=title, due_on=today + datetime.timedelta(days=days)
+        )
+    mentoring.check_in_add(
+        user=requests[pairing_data["party"]].created_by, pairing=pairing, note=pairing_data["check_in"]
+    )
+    cohort = data["cohort"]
+    mentoring.cohort_propose(
+        user=secretariat, name=cohort["name"], requests=[requests[code] for code in cohort["parties"]]
+    )
+    counts["mentoring pairings"] += 1
+    counts["draft cohorts"] += 1
+    return counts

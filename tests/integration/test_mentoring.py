@@ -1,5 +1,6 @@
 """The mentoring programme on PostgreSQL with the real model: who may declare and ask, the engine's
-candidates, a cohort assigned within capacities, edited, confirmed and announced once, and a pairing followed."""
+candidates, a cohort assigned within capacities, edited, confirmed and announced once, a pairing
+followed."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError

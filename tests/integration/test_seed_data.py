@@ -4,8 +4,20 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
-from marketplace.models import Need, Offer, Party, PostingStatus, Region, Term, User
+from marketplace.models import (
+    MentoringCohort,
+    MentoringPairing,
+    Need,
+    Offer,
+    Party,
+    PostingStatus,
+    Region,
+    Term,
+    User,
+)
+from matching.models import CaseStudy, Match
 from seed_data import loader
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +38,8 @@ def test_demo_data_loads_through_the_services_and_a_second_run_changes_nothing(c
         list(Need.objects.order_by("pk").values()),
         list(Offer.objects.order_by("pk").values()),
         list(User.objects.order_by("pk").values_list("email", "password")),
+        list(Match.objects.order_by("pk").values_list("status", flat=True)),
+        MentoringPairing.objects.count(),
     )
 
     call_command("load_seed_data", "--demo")
@@ -35,6 +49,8 @@ def test_demo_data_loads_through_the_services_and_a_second_run_changes_nothing(c
         list(Need.objects.order_by("pk").values()),
         list(Offer.objects.order_by("pk").values()),
         list(User.objects.order_by("pk").values_list("email", "password")),
+        list(Match.objects.order_by("pk").values_list("status", flat=True)),
+        MentoringPairing.objects.count(),
     )
     postings = list(Need.objects.all()) + list(Offer.objects.all())
     assert len(postings) >= 60
@@ -43,6 +59,27 @@ def test_demo_data_loads_through_the_services_and_a_second_run_changes_nothing(c
     statuses = Counter(p.status for p in postings)
     assert statuses[PostingStatus.PUBLISHED] >= 45 and statuses[PostingStatus.SUBMITTED] >= 1
     assert User.objects.filter(is_secretariat=True).exists()
+
+
+def test_demo_activity_shows_every_part_of_the_lifecycle_and_a_mentoring_cohort(client):
+    call_command("load_seed_data", "--demo")
+    statuses = set(Match.objects.values_list("status", flat=True))
+    assert {"suggested", "requested", "introduced", "declined", "in_progress", "completed"} <= statuses
+    assert CaseStudy.objects.filter(published_at__isnull=False).count() == 1
+    assert MentoringPairing.objects.filter(status="active").count() == 1
+    cohort = MentoringCohort.objects.get(status="draft")
+    assert cohort.pairings.filter(status="proposed").count() >= 3
+    secretariat = User.objects.get(email="secretariat@demo.example.org")
+    client.force_login(secretariat)
+    queue = client.get(reverse("match_queue"))
+    assert queue.status_code == 200 and queue.context["page"].paginator.count >= 10
+    assert client.get(reverse("cohort_detail", args=[cohort.pk])).status_code == 200
+    assert client.get(reverse("mentoring_admin")).status_code == 200
+    assert client.get(reverse("validation_queue")).status_code == 200
+    chad = User.objects.get(email="achta.ngarlejy@demo.example.org")
+    client.force_login(chad)
+    assert client.get(reverse("my_matches")).context["active"]
+    assert client.get(reverse("inbox")).status_code == 200
 
 
 def test_a_new_vocabulary_release_retires_terms_it_no_longer_lists(monkeypatch):

@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
 from matching import services as matching_services
 from seed_data import loader
 
 
 class Command(BaseCommand):
-    help = "Load the vocabulary and the Parties (and, with --demo, demo accounts and postings). Idempotent."
+    help = (
+        "Load the vocabulary and the Parties (and, with --demo, demo accounts, postings, matches and "
+        "mentoring). Idempotent."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--demo", action="store_true", help="Also load demo accounts and postings.")
@@ -16,6 +20,17 @@ class Command(BaseCommand):
         self._report("Vocabulary", loader.load_vocabulary())
         if not demo:
             return
+        # The demo's addresses are fictitious: its e-mails stay out of the console (they are in the inboxes).
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            logins = self._load_demo()
+        if settings.SHOW_DEMO_LOGINS:
+            self.stdout.write(
+                self.style.SUCCESS(f"\nDemo logins (password for all: {loader.DEMO_PASSWORD}):")
+            )
+            for email, roles in logins:
+                self.stdout.write(f"  {email:<45} {roles}")
+
+    def _load_demo(self) -> list[tuple[str, str]]:
         accounts, logins = loader.load_demo_accounts()
         self._report("Demo accounts", accounts)
         postings = loader.load_demo_postings()
@@ -25,12 +40,8 @@ class Command(BaseCommand):
             # them all again now that both sides are complete.
             result = matching_services.postings_rematch()
             self.stdout.write(f"Match suggestions: {len(result.created)} new, {result.updated} rescored")
-        if settings.SHOW_DEMO_LOGINS:
-            self.stdout.write(
-                self.style.SUCCESS(f"\nDemo logins (password for all: {loader.DEMO_PASSWORD}):")
-            )
-            for email, roles in logins:
-                self.stdout.write(f"  {email:<45} {roles}")
+            self._report("Demo activity", loader.load_demo_activity())
+        return logins
 
     def _report(self, what: str, counts) -> None:
         summary = (
