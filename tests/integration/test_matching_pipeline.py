@@ -131,6 +131,8 @@ def test_closed_expired_and_full_offers_leave_the_suggestions(pair, secretariat)
         need=other_need,
         offer=offer,
         status=MatchStatus.CONNECTED,
+        need_response="accepted",
+        offer_response="accepted",
         score=0.9,
         model_version="v",
         weights_version="w",

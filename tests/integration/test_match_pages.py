@@ -1,0 +1,114 @@
+"""The pages of the lifecycle and of the workbench: who may open them, and forms that reach the services
+(bad input gives a message, never a 500, and changes nothing)."""
+
+import pytest
+from django.urls import reverse
+
+from marketplace.models import AuditEntry, Notification
+from matching.models import Match, MatchStatus
+from tests.factories import (
+    MatchFactory,
+    NeedFactory,
+    OfferFactory,
+    SecretariatFactory,
+    UserFactory,
+    focal_point,
+    party,
+)
+
+pytestmark = pytest.mark.django_db
+
+WORKBENCH = ["match_queue", "match_create", "audit_log", "mentoring_admin", "validation_queue"]
+
+
+@pytest.mark.parametrize("page", WORKBENCH)
+def test_workbench_pages_are_for_the_secretariat_only(client, page):
+    url = reverse(page)
+    assert client.get(url).status_code == 302  # to sign in
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 403
+    client.force_login(SecretariatFactory())
+    assert client.get(url).status_code == 200
+
+
+def test_queue_filters_and_bulk_introduction(client, secretariat):
+    chad = MatchFactory(score=0.9)  # a need from Chad (African States)
+    fiji = MatchFactory(score=0.8, need=NeedFactory(party=party("FJ")))
+    client.force_login(secretariat)
+    page = client.get(reverse("match_queue"), {"region": "african"})
+    assert [row["match"] for row in page.context["rows"]] == [chad]
+    everything = client.get(reverse("match_queue"))
+    assert [row["match"] for row in everything.context["rows"]] == [chad, fiji]  # best first
+    assert client.get(reverse("match_queue"), {"min_days": "abc"}).status_code == 200  # bad filter: ignored
+
+    response = client.post(
+        reverse("match_queue_bulk"), {"action": "introduce", "matches": [chad.pk, fiji.pk]}, follow=True
+    )
+    assert b"2 done, 0 skipped" in response.content
+    assert set(Match.objects.values_list("status", flat=True)) == {MatchStatus.INTRODUCED}
+    assert AuditEntry.objects.filter(action="match_introduce").count() == 2
+
+
+def test_bad_bulk_or_action_input_changes_nothing(client, secretariat):
+    match = MatchFactory(status=MatchStatus.INTRODUCED)
+    client.force_login(secretariat)
+    response = client.post(
+        reverse("match_queue_bulk"), {"action": "explode", "matches": [match.pk]}, follow=True
+    )
+    assert response.status_code == 200 and b"Tick at least one match" in response.content
+    client.force_login(match.offer.created_by)
+    response = client.post(
+        reverse("match_act", args=[match.pk, "decline"]), {"reason": "nonsense", "message": "x"}, follow=True
+    )
+    assert response.status_code == 200 and b"Reason" in response.content
+    assert client.post(reverse("match_act", args=[match.pk, "explode"])).status_code == 404
+    match.refresh_from_db()
+    assert match.status == MatchStatus.INTRODUCED and not Notification.objects.exists()
+
+
+def test_both_sides_accept_through_the_pages_and_see_contacts(client):
+    match = MatchFactory(status=MatchStatus.INTRODUCED)
+    client.force_login(match.need.created_by)
+    assert (
+        match.offer.contact_email.encode() not in client.get(reverse("match_detail", args=[match.pk])).content
+    )
+    client.post(reverse("match_act", args=[match.pk, "accept"]), {"message": "Prêts !"})
+    client.force_login(match.offer.created_by)
+    page = client.get(reverse("match_detail", args=[match.pk])).content.decode()
+    assert "Prêts !" in page
+    client.post(reverse("match_act", args=[match.pk, "accept"]), {"message": ""})
+    match.refresh_from_db()
+    assert match.status == MatchStatus.CONNECTED
+    client.force_login(match.need.created_by)
+    assert match.offer.contact_email.encode() in client.get(reverse("match_detail", args=[match.pk])).content
+    mine = client.get(reverse("my_matches")).context
+    assert match in mine["active"]
+
+
+def test_expressing_interest_from_a_posting_page(client):
+    need = NeedFactory(created_by=focal_point("TD"))
+    expert_user = UserFactory()
+    offer = OfferFactory(created_by=expert_user)
+    client.force_login(expert_user)
+    page = client.get(reverse("posting_detail", args=["need", need.pk]))
+    assert page.context["interest_form"] is not None
+    response = client.post(
+        reverse("express_interest", args=["need", need.pk]), {"own": offer.pk, "message": "We can help."}
+    )
+    match = Match.objects.get(need=need, offer=offer)
+    assert response.url == reverse("match_detail", args=[match.pk]) and match.status == MatchStatus.REQUESTED
+    # someone else's posting cannot be used to express interest
+    other_offer = OfferFactory()
+    need2 = NeedFactory(created_by=focal_point("TD"))
+    client.post(reverse("express_interest", args=["need", need2.pk]), {"own": other_offer.pk})
+    assert not Match.objects.filter(need=need2).exists()
+
+
+def test_manual_match_page_introduces_the_pair(client, secretariat):
+    need, offer = NeedFactory(created_by=focal_point("TD")), OfferFactory()
+    client.force_login(secretariat)
+    response = client.post(reverse("match_create"), {"need": need.pk, "offer": offer.pk})
+    match = Match.objects.get(need=need, offer=offer)
+    assert response.url == reverse("match_detail", args=[match.pk]) and match.status == MatchStatus.INTRODUCED
+    again = client.post(reverse("match_create"), {"need": need.pk, "offer": offer.pk})
+    assert again.status_code == 200 and b"already matched" in again.content
