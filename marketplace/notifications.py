@@ -5,6 +5,7 @@ nothing; an e-mail is sent while its row is locked and marked sent in the same t
 sender finds it locked or already sent.
 """
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -124,7 +125,8 @@ class Rendered:
 def render(notification: Notification) -> Rendered:
     """The notification in the active language (the reader's page, or the recipient's e-mail)."""
     context = {key: value for key, value in notification.context.items() if isinstance(value, str)}
-    context.setdefault("expires_on", "")
+    if context.get("expires_on"):  # a date, written the reader's way
+        context["expires_on"] = formats.date_format(datetime.date.fromisoformat(context["expires_on"]))
     subject, body = MESSAGES[notification.kind]
     return Rendered(
         subject=str(subject) % _Defaulted(context),
@@ -291,11 +293,8 @@ def digests_send(*, frequency: str) -> int:
             recipient = rows[0].recipient
             with translation.override(recipient.preferred_language):
                 title = _("Your daily digest") if frequency == Frequency.DAILY else _("Your weekly digest")
-                subject = "%s: %s" % (  # noqa: UP031 -- a translated sentence, not a format string
-                    title,
-                    translation.ngettext("%(count)d update", "%(count)d updates", len(rows))
-                    % {"count": len(rows)},
-                )
+                count = translation.ngettext("%(count)d update", "%(count)d updates", len(rows))
+                subject = f"{title}: {count % {'count': len(rows)}}"
             message = _email(recipient, rows, subject=subject, kind=ALL_KINDS)
             message.connection = connection
             message.send()
@@ -308,7 +307,7 @@ def digests_send(*, frequency: str) -> int:
 
 def pending_instant_ids(*, older_than_seconds: int) -> list[int]:
     """Instant e-mails still waiting after a while: their task was lost (broker down, worker killed)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     return list(
         Notification.objects.filter(
             email_status=EmailStatus.PENDING, frequency=Frequency.INSTANT, created_at__lt=cutoff

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import numpy as np
@@ -288,7 +289,7 @@ def match_queue(*, filters: QueueFilters) -> QuerySet:
             Q(need__subjects__code=filters.subject) | Q(offer__subjects__code=filters.subject)
         )
     if filters.min_days:
-        queryset = queryset.filter(created_at__lte=timezone.now() - timezone.timedelta(days=filters.min_days))
+        queryset = queryset.filter(created_at__lte=timezone.now() - datetime.timedelta(days=filters.min_days))
     return (
         _with_sides(Match.objects.filter(pk__in=queryset.values("pk")))
         .annotate(note_count=Count("notes"))
