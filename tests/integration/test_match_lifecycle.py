@@ -68,6 +68,10 @@ def act(action: str, match: Match, user):
         ),
         "close": lambda: services.match_close(user=user, match=match, reason="no_longer_needed"),
         "note": lambda: services.match_note_add(user=user, match=match, text="Called both sides."),
+        "story": lambda: services.case_study_save(
+            user=user, match=match, title="Customs officers trained", story="Thirty officers.", language="en"
+        ),
+        "consent": lambda: services.case_study_consent(user=user, match=match),
     }
     return calls[action]()
 
@@ -88,6 +92,10 @@ def frozen(match: Match) -> tuple:
         match.offer_response,
         match.outcomes.count(),
         match.notes.count(),
+        CaseStudy.objects.filter(match=match, published_at__isnull=False).count(),
+        list(
+            CaseStudy.objects.filter(match=match).values_list("title", "need_consent_at", "offer_consent_at")
+        ),
         Notification.objects.count(),
         AuditEntry.objects.count(),
         len(mail.outbox),
@@ -227,6 +235,8 @@ ALLOWED = {
     "report_outcome": {"need side", "offer side"},
     "close": {"need side", "offer side", "secretariat"},
     "note": {"secretariat"},
+    "story": {"need side", "offer side", "secretariat"},
+    "consent": {"need side", "offer side"},
 }
 LEGAL_FROM = {
     "introduce": S.SUGGESTED,
@@ -238,6 +248,8 @@ LEGAL_FROM = {
     "report_outcome": S.IN_PROGRESS,
     "close": S.INTRODUCED,
     "note": S.SUGGESTED,
+    "story": S.COMPLETED,
+    "consent": S.COMPLETED,
 }
 
 
@@ -255,6 +267,8 @@ def actor(name: str, match: Match):
 @pytest.mark.parametrize("action", list(ALLOWED))
 def test_permission_matrix(action, who, django_capture_on_commit_callbacks):
     match = match_in(LEGAL_FROM[action])
+    if action == "consent":  # a story written by a curator, waiting for both sides
+        services.case_study_save(user=SecretariatFactory(), match=match, title="T", story="S", language="en")
     user = actor(who, match)
     if who in ALLOWED[action]:
         act(action, match, user)

@@ -157,3 +157,64 @@ def test_a_pairing_is_followed_by_its_two_sides_only(client, secretariat):
     mentoring.pairing_end(user=mentee_person, pairing=pairing, status="completed")
     with pytest.raises(ValidationError):
         mentoring.check_in_add(user=mentee_person, pairing=pairing, note="After the end")
+
+
+ACTORS = ("anonymous", "other user", "mentor", "mentee", "secretariat")
+
+
+@pytest.mark.parametrize("who", ACTORS)
+def test_mentoring_permission_matrix(who, secretariat, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import AnonymousUser
+
+    mentor = mentor_for("BE", forms=["hosting"], capacity=2)
+    request = request_for("TD", forms=["hosting"])
+    waiting = request_for("HT", forms=["hosting"])
+    pairing = mentoring.pairing_create(user=secretariat, request=request, mentor=mentor)
+    user = {
+        "anonymous": AnonymousUser,
+        "other user": UserFactory,
+        "mentor": lambda: mentoring.mentor_owners(mentor).get(),
+        "mentee": lambda: mentoring.mentee_owners(request).get(),
+        "secretariat": lambda: secretariat,
+    }[who]()
+    actions = {
+        "check_in": (
+            lambda: mentoring.check_in_add(user=user, pairing=pairing, note="Call held."),
+            ALL_SIDES,
+        ),
+        "milestone": (
+            lambda: mentoring.milestone_add(user=user, pairing=pairing, title="Site up", due_on=in_days(9)),
+            ALL_SIDES,
+        ),
+        "propose": (
+            lambda: mentoring.cohort_propose(user=user, name="C", requests=[waiting]),
+            {"secretariat"},
+        ),
+        "pair": (
+            lambda: mentoring.pairing_create(user=user, request=waiting, mentor=mentor),
+            {"secretariat"},
+        ),
+    }
+
+    def state():
+        return (
+            pairing.check_ins.count(),
+            pairing.milestones.count(),
+            MentoringPairing.objects.count(),
+            AuditEntry.objects.count(),
+            Notification.objects.count(),
+        )
+
+    for name, (call, allowed) in actions.items():
+        if who in allowed:
+            continue
+        before = state()
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(PermissionDenied):
+            call()
+        assert state() == before, name
+    for name, (call, allowed) in actions.items():
+        if who in allowed and name != "propose":
+            call()
+
+
+ALL_SIDES = {"mentor", "mentee", "secretariat"}
