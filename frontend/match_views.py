@@ -28,14 +28,7 @@ def my_matches(request):
     return render(request, "frontend/my_matches.html", {"waiting": waiting, "active": active, "ended": ended})
 
 
-def _action_forms(match, roles: set[str], sides: set[str]) -> dict:
-    allowed = set(lifecycle.allowed_actions(match.status, roles))
-    answered = all(getattr(match, f"{side}_response") for side in sides) if sides else True
-    if answered:
-        allowed -= {"accept", "decline"}
-    reported = set(match.outcomes.values_list("side", flat=True))
-    if sides and sides <= reported:
-        allowed.discard("report_outcome")
+def _action_forms(allowed: set[str]) -> dict:
     return {
         "accept": forms.AcceptForm() if "accept" in allowed else None,
         "decline": forms.DeclineForm() if "decline" in allowed else None,
@@ -52,9 +45,10 @@ def match_detail(request, pk: int):
     match = match_selectors.access_match(user=request.user, pk=pk)
     sides = match_permissions.sides_of(request.user, match)
     is_curator = permissions.is_secretariat(request.user)
-    roles = ({lifecycle.SIDE} if sides else set()) | ({lifecycle.SECRETARIAT} if is_curator else set())
     connected = match.status in ACCEPTED_STATUSES
     study = CaseStudy.objects.filter(match=match).first()
+    may_write_story = match.status == MatchStatus.COMPLETED and (sides or is_curator)
+    story = {"title": study.title, "story": study.story, "language": study.language} if study else {}
     return render(
         request,
         "frontend/match_detail.html",
@@ -64,17 +58,13 @@ def match_detail(request, pk: int):
             "is_curator": is_curator,
             "connected": connected,
             "reasons": reason_lines(match.reasons, match_selectors.reason_labels([match])),
-            "actions": _action_forms(match, roles, sides),
+            "actions": _action_forms(match_permissions.actions_for(request.user, match, sides=sides)),
             "outcomes": match.outcomes.all(),
             "notes": match.notes.select_related("author") if is_curator else (),
             "note_form": forms.NoteForm() if is_curator else None,
             "study": study,
-            "study_form": forms.CaseStudyForm(
-                initial={"title": study.title, "story": study.story, "language": study.language}
-                if study
-                else {"language": request.LANGUAGE_CODE}
-            )
-            if match.status == MatchStatus.COMPLETED and (sides or is_curator)
+            "study_form": forms.CaseStudyForm(initial=story or {"language": request.LANGUAGE_CODE})
+            if may_write_story
             else None,
             "can_consent": bool(
                 study and sides and any(getattr(study, f"{side}_consent_at") is None for side in sides)

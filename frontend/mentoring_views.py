@@ -13,12 +13,12 @@ from marketplace.models import (
     MentoringMilestone,
     MentoringPairing,
     MentoringRequest,
-    Organization,
     PairingStatus,
     Party,
 )
 
 from . import forms
+from .views import poster_arguments
 
 
 @login_required
@@ -36,17 +36,6 @@ def mentoring_home(request):
     )
 
 
-def _identity(choice: str) -> dict:
-    if choice == "expert":
-        return {"as_expert": True}
-    prefix, _sep, value = choice.partition(":")
-    if prefix == "party":
-        return {"party": get_object_or_404(Party, code=value)}
-    if prefix == "org" and value.isdigit():
-        return {"organization": get_object_or_404(Organization, pk=int(value))}
-    raise Http404
-
-
 @login_required
 def mentor_declare(request):
     identities = forms.mentor_identities(request.user)
@@ -57,7 +46,9 @@ def mentor_declare(request):
         data = dict(form.cleaned_data)
         data["forms"] = data.pop("support_forms")
         try:
-            mentoring.mentor_save(user=request.user, data=data, **_identity(data.pop("mentor_as")))
+            mentoring.mentor_save(
+                user=request.user, data=data, **poster_arguments("offer", data.pop("mentor_as"))
+            )
         except ValidationError as error:
             forms.apply_service_errors(form, error)
         else:

@@ -1,5 +1,7 @@
 """Server-rendered pages. Views read through selectors, write through services, and stay thin."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,6 +41,18 @@ def _kind_or_404(kind: str):
 def _secretariat_only(user) -> None:
     if not permissions.is_secretariat(user):
         raise PermissionDenied
+
+
+def secretariat_required(view):
+    """Sign-in first, then 403 for anyone who is not secretariat staff."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        _secretariat_only(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def home(request):
@@ -127,7 +141,8 @@ def _suggestions(posting, *, viewer_may_open: bool) -> list[dict]:
     ]
 
 
-def _poster(kind: str, choice: str) -> dict:
+def poster_arguments(kind: str, choice: str) -> dict:
+    """The service's arguments for a poster picked in a form: "expert" (offers), "party:CODE", "org:ID"."""
     if kind == "offer" and choice == "expert":
         return {"as_expert": True}
     prefix, _sep, value = choice.partition(":")
@@ -157,7 +172,7 @@ def posting_create(request, kind: str):
             posting = create(
                 user=request.user,
                 data=form.data_for_service(),
-                **_poster(kind, form.cleaned_data["poster"]),
+                **poster_arguments(kind, form.cleaned_data["poster"]),
             )
         except ValidationError as error:
             forms.apply_service_errors(form, error)

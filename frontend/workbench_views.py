@@ -2,15 +2,14 @@
 and the mentoring cohorts. Every page here is for secretariat staff only."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace import mentoring, permissions
+from marketplace import mentoring
 from marketplace.models import (
     AuditEntry,
     Mentor,
@@ -25,19 +24,9 @@ from matching import services as match_services
 
 from . import forms
 from .explanations import reason_lines
+from .views import secretariat_required
 
 QUEUE_PAGE = 50
-
-
-def secretariat_required(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not permissions.is_secretariat(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__, wrapped.__doc__ = view.__name__, view.__doc__
-    return wrapped
 
 
 @secretariat_required
@@ -140,7 +129,7 @@ def mentoring_admin(request):
         request,
         "frontend/mentoring_admin.html",
         {
-            "requests": [(r, mentoring.mentor_candidates(r, limit=3)) for r in requests],
+            "requests": list(zip(requests, mentoring.mentor_candidates_for(requests, limit=3), strict=True)),
             "mentors": mentoring.mentors_with_places(),
             "cohorts": MentoringCohort.objects.all()[:20],
             "form": form,

@@ -148,18 +148,24 @@ def suitability_matrix(
     return scores, reasons
 
 
-def mentor_candidates(request: MentoringRequest, *, limit: int = 5) -> list[Candidate]:
-    """The engine's best mentors for one mentee, among those with a place left."""
+def mentor_candidates_for(requests: Sequence[MentoringRequest], *, limit: int = 5) -> list[list[Candidate]]:
+    """For each mentee, the engine's best mentors among those with a place left (one matrix for all)."""
     mentors = [m for m in mentors_with_places() if m.places_taken < m.capacity]
-    scores, reasons = suitability_matrix([request], mentors)
-    ranked = sorted(range(len(mentors)), key=lambda column: -scores[0, column])
-    return [
-        Candidate(
-            mentors[c], float(scores[0, c]), reasons[0][c], mentors[c].capacity - mentors[c].places_taken
-        )
-        for c in ranked[:limit]
-        if scores[0, c] > 0
-    ]
+    scores, reasons = suitability_matrix(requests, mentors)
+
+    def candidate(row: int, column: int) -> Candidate:
+        mentor = mentors[column]
+        places_left = mentor.capacity - mentor.places_taken
+        return Candidate(mentor, float(scores[row, column]), reasons[row][column], places_left)
+
+    def best(row: int) -> list[int]:
+        return sorted(range(len(mentors)), key=lambda column: -scores[row, column])[:limit]
+
+    return [[candidate(row, c) for c in best(row) if scores[row, c] > 0] for row in range(len(requests))]
+
+
+def mentor_candidates(request: MentoringRequest, *, limit: int = 5) -> list[Candidate]:
+    return mentor_candidates_for([request], limit=limit)[0]
 
 
 # --- Mentors and requests ------------------------------------------------------------------------------
@@ -250,11 +256,6 @@ def mentoring_request_create(*, user: User, party: Party, data: Mapping[str, Any
 # --- Pairing: one at a time, or a cohort by optimal assignment ----------------------------------------------
 
 
-def _require_secretariat(user: User) -> None:
-    if not permissions.is_secretariat(user):
-        raise PermissionDenied(_("Only the secretariat pairs mentors and mentees."))
-
-
 def _places_left(mentor: Mentor, *, excluding: MentoringPairing | None = None) -> int:
     taken = mentor.pairings.filter(status__in=LIVE_PAIRING_STATUSES)
     if excluding is not None:
@@ -311,7 +312,7 @@ def _lock_mentor(mentor: Mentor, *, excluding: MentoringPairing | None = None) -
 @transaction.atomic
 def pairing_create(*, user: User, request: MentoringRequest, mentor: Mentor) -> MentoringPairing:
     """A curator pairs one mentee with one mentor, confirmed at once."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat pairs mentors and mentees."))
     mentor = _lock_mentor(mentor)  # mentors before requests: the same lock order everywhere
     request = _lock_request(request)
     if request.pairings.filter(status__in=LIVE_PAIRING_STATUSES).exists():
@@ -328,7 +329,7 @@ def pairing_create(*, user: User, request: MentoringRequest, mentor: Mentor) -> 
 def cohort_propose(*, user: User, name: str, requests: Sequence[MentoringRequest]) -> MentoringCohort:
     """Propose mentors for a cohort of open requests: the assignment that maximises total suitability
     within every mentor's places left. Nothing is confirmed: a curator edits, then confirms."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat pairs mentors and mentees."))
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("Name the cohort.")]})
@@ -347,7 +348,8 @@ def cohort_propose(*, user: User, name: str, requests: Sequence[MentoringRequest
     places = [max(mentor.capacity - mentor.places_taken, 0) for mentor in mentors]
     cohort = MentoringCohort.objects.create(name=name, created_by=user)
     cohort.requests.set(requests)
-    for row, column in engine.assign(scores, places):
+    pairs = engine.assign(scores, places)
+    for row, column in pairs:
         request, mentor = requests[row], mentors[column]
         MentoringPairing.objects.create(
             mentor=mentor,
@@ -364,8 +366,8 @@ def cohort_propose(*, user: User, name: str, requests: Sequence[MentoringRequest
         target=cohort,
         after={
             "requests": ids,
-            "pairs": list(cohort.pairings.values_list("request_id", "mentor_id")),
-            "total_suitability": round(float(sum(cohort.pairings.values_list("suitability", flat=True))), 4),
+            "pairs": [[requests[row].pk, mentors[column].pk] for row, column in pairs],
+            "total_suitability": round(engine.total(scores, pairs), 4),
         },
     )
     return cohort
@@ -384,7 +386,7 @@ def cohort_assign(
 ) -> MentoringPairing | None:
     """A curator changes a request's mentor in a draft cohort (None: leave it unpaired for now), within the
     new mentor's places."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat pairs mentors and mentees."))
     if mentor is not None:
         mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
     cohort = _draft(cohort)
@@ -415,7 +417,7 @@ def cohort_assign(
 @transaction.atomic
 def cohort_confirm(*, user: User, cohort: MentoringCohort) -> MentoringCohort:
     """Confirm a cohort: its pairings become active, and both sides of each are told."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat pairs mentors and mentees."))
     cohort = _draft(cohort)
     pairings = list(cohort.pairings.select_related("request__party", "mentor").order_by("pk"))
     if not pairings:

@@ -1,5 +1,6 @@
 """Every role check lives here, so that pages, the API and services ask the same questions."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from .models import FocalPointAssignment, Need, Offer, Organization, OrganizationMembership, Party
@@ -7,6 +8,11 @@ from .models import FocalPointAssignment, Need, Offer, Organization, Organizatio
 
 def is_secretariat(user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_secretariat)
+
+
+def require_secretariat(user, message: str) -> None:
+    if not is_secretariat(user):
+        raise PermissionDenied(message)
 
 
 def is_focal_point_for(user, party: Party) -> bool:

@@ -293,11 +293,6 @@ def posting_submit(*, user: User, posting: Need | Offer) -> Need | Offer:
     return _move(posting, PostingStatus.SUBMITTED, message="")
 
 
-def _require_secretariat(user: User) -> None:
-    if not permissions.is_secretariat(user):
-        raise PermissionDenied(_("Only the secretariat validates postings."))
-
-
 def _required_message(message: str) -> str:
     message = (message or "").strip()
     if not message:
@@ -310,7 +305,7 @@ def _required_message(message: str) -> str:
 @transaction.atomic
 def posting_approve(*, user: User, posting: Need | Offer) -> Need | Offer:
     """The secretariat publishes a submitted posting."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat validates postings."))
     posting = _locked(posting)
     if posting.expires_on <= timezone.localdate():
         raise ValidationError({"expires_on": [_("This posting has expired: ask the owner for a new date.")]})
@@ -333,7 +328,7 @@ def posting_approve(*, user: User, posting: Need | Offer) -> Need | Offer:
 @transaction.atomic
 def posting_request_changes(*, user: User, posting: Need | Offer, message: str) -> Need | Offer:
     """The secretariat sends a submitted posting back to its owner as a draft, saying what to change."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat validates postings."))
     message = _required_message(message)
     posting = _locked(posting)
     before = audit.snapshot(posting, _AUDITED_FIELDS)
@@ -357,7 +352,7 @@ def posting_request_changes(*, user: User, posting: Need | Offer, message: str) 
 @transaction.atomic
 def posting_reject(*, user: User, posting: Need | Offer, message: str) -> Need | Offer:
     """The secretariat refuses a submitted posting for good."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat validates postings."))
     message = _required_message(message)
     posting = _locked(posting)
     before = audit.snapshot(posting, _AUDITED_FIELDS)
@@ -435,7 +430,7 @@ def focal_point_request_create(*, user: User, party: Party, justification: str) 
 
 
 def _decide(request: FocalPointRequest, *, user: User, status: str, note: str) -> FocalPointRequest:
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat validates postings."))
     request = FocalPointRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RoleRequestStatus.PENDING:
         raise ValidationError(_("This request has already been decided."))

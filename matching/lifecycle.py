@@ -45,7 +45,6 @@ TARGETS: dict[str, frozenset[str]] = {
     "close": frozenset({S.CLOSED}),
 }
 
-FINAL_STATUSES = frozenset({S.DISMISSED, S.DECLINED, S.CLOSED})
 # States in which each side still has to answer.
 AWAITING_ANSWER = frozenset({S.REQUESTED, S.INTRODUCED})
 

@@ -3,10 +3,10 @@ secretariat. Nobody else learns that a match exists."""
 
 from marketplace import permissions
 from marketplace.models import Need, Offer
+from matching.engine.postings import NEED, OFFER
 
-from .models import ACCEPTED_STATUSES, Match
-
-NEED, OFFER = "need", "offer"
+from . import lifecycle
+from .models import ACCEPTED_STATUSES, Match, Response
 
 
 def sides_of(user, match: Match) -> set[str]:
@@ -17,6 +17,21 @@ def sides_of(user, match: Match) -> set[str]:
     if permissions.is_posting_owner(user, match.offer):
         sides.add(OFFER)
     return sides
+
+
+def actions_for(user, match: Match, *, sides: set[str] | None = None) -> set[str]:
+    """What this user may do on this match now: the lifecycle's table for their roles, less answering
+    twice and reporting twice (the services refuse both). ``sides``: the user's, if already known."""
+    sides = sides_of(user, match) if sides is None else sides
+    roles = ({lifecycle.SIDE} if sides else set()) | (
+        {lifecycle.SECRETARIAT} if permissions.is_secretariat(user) else set()
+    )
+    allowed = set(lifecycle.allowed_actions(match.status, roles))
+    if all(getattr(match, f"{side}_response") != Response.PENDING for side in sides):
+        allowed -= {"accept", "decline"}
+    if sides <= set(match.outcomes.values_list("side", flat=True)):
+        allowed.discard("report_outcome")
+    return allowed
 
 
 def can_view_match(user, match: Match) -> bool:

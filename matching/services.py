@@ -20,6 +20,7 @@ from marketplace.models import Need, NotificationKind, Offer, PostingStatus, Use
 from matching.engine import postings as engine
 from matching.engine.encoder import Encoder, load_encoder
 from matching.engine.learning import fit_weights, weights_version
+from matching.engine.postings import NEED, OFFER
 from matching.engine.scoring import rank
 
 from . import lifecycle, selectors
@@ -38,7 +39,7 @@ from .models import (
     Outcome,
     Response,
 )
-from .permissions import NEED, OFFER, other, sides_of
+from .permissions import other, sides_of
 
 
 def encoder() -> Encoder:
@@ -90,8 +91,7 @@ def posting_match(*, side: str, posting_id: int) -> MatchingResult:
     view = selectors.as_engine_posting(posting)
     embedding, _changed = _embedding_for(side, posting, view, model=model)
     vector = np.asarray(embedding.vector, dtype=np.float32)
-    today = timezone.localdate()
-    if view.ineligible_reason(today):
+    if view.ineligible_reason(timezone.localdate()):
         return MatchingResult()
 
     other = selectors.other_side(side)
@@ -107,20 +107,15 @@ def posting_match(*, side: str, posting_id: int) -> MatchingResult:
     candidates = list(selectors.postings_for_engine(other).filter(pk__in=candidate_ids))
     vectors = selectors.vectors_of(other, [c.pk for c in candidates], model_version=model.version)
     candidates = [c for c in candidates if c.pk in vectors]
-    weights, weights_version_in_use = selectors.current_weights()
-    scored = rank(
+    scored, weights_version_in_use = _rank(
         view,
         vector,
         [selectors.as_engine_posting(c) for c in candidates],
         np.stack([vectors[c.pk] for c in candidates])
         if candidates
         else np.zeros((0, len(vector)), np.float32),
-        calibrate=model.calibrate,
-        today=today,
-        weights=weights,
+        model=model,
         history=_history(side, posting, [c.pk for c in candidates], model_version=model.version),
-        top_k=len(candidates),
-        labels=engine.Labels.from_seed_data(),
     )
     keep = [
         s
@@ -131,6 +126,25 @@ def posting_match(*, side: str, posting_id: int) -> MatchingResult:
     return _store(
         side, posting, keep, existing, model_version=model.version, weights_version=weights_version_in_use
     )
+
+
+def _rank(view, vector, candidate_views, candidate_vectors, *, model: Encoder, history=None):
+    """Every eligible candidate scored against one posting with the weights in use, best first; with the
+    version of those weights."""
+    weights, version = selectors.current_weights()
+    scored = rank(
+        view,
+        vector,
+        candidate_views,
+        candidate_vectors,
+        calibrate=model.calibrate,
+        today=timezone.localdate(),
+        weights=weights,
+        history=history,
+        top_k=len(candidate_views),
+        labels=engine.Labels.from_seed_data(),
+    )
+    return scored, version
 
 
 def _history(side: str, posting, candidate_ids: list[int], *, model_version: str) -> dict[str, np.ndarray]:
@@ -233,11 +247,6 @@ def _locked(match: Match) -> Match:
     return Match.objects.select_for_update(of=("self",)).select_related("need", "offer").get(pk=match.pk)
 
 
-def _require_secretariat(user: User) -> None:
-    if not permissions.is_secretariat(user):
-        raise PermissionDenied(_("Only the secretariat curates matches."))
-
-
 def _require_side(user: User, match: Match) -> set[str]:
     sides = sides_of(user, match)
     if not sides:
@@ -323,14 +332,14 @@ def _introduce(match: Match, user: User | None) -> Match:
 @transaction.atomic
 def match_introduce(*, user: User, match: Match) -> Match:
     """A curator introduces a suggestion to both sides, who are told and asked to answer."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat curates matches."))
     return _introduce(_locked(match), user)
 
 
 @transaction.atomic
 def match_dismiss(*, user: User, match: Match) -> Match:
     """A curator turns a suggestion (or a pair still waiting for answers) down; the sides are not told."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat curates matches."))
     match = _locked(match)
     lifecycle.check_action(match.status, "dismiss")
     before = audit.snapshot(match, _AUDITED_FIELDS)
@@ -359,7 +368,7 @@ def matches_auto_introduce(*, match_ids: list[int]) -> int:
 
 def matches_curate_bulk(*, user: User, match_ids: list[int], action: str) -> tuple[int, int]:
     """Introduce or dismiss several matches; returns (done, skipped: no longer in a state that allows it)."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat curates matches."))
     service = {"introduce": match_introduce, "dismiss": match_dismiss}.get(action)
     if service is None:
         raise ValidationError({"action": [_("Choose introduce or dismiss.")]})
@@ -383,17 +392,7 @@ def _pair_scored(need: Need, offer: Offer):
         views[side] = selectors.as_engine_posting(posting)
         embedding, _changed = _embedding_for(side, posting, views[side], model=model)
         vectors[side] = np.asarray(embedding.vector, dtype=np.float32)
-    weights, version = selectors.current_weights()
-    scored = rank(
-        views[NEED],
-        vectors[NEED],
-        [views[OFFER]],
-        vectors[OFFER][None, :],
-        calibrate=model.calibrate,
-        today=timezone.localdate(),
-        weights=weights,
-        labels=engine.Labels.from_seed_data(),
-    )
+    scored, version = _rank(views[NEED], vectors[NEED], [views[OFFER]], vectors[OFFER][None, :], model=model)
     if not scored:
         raise ValidationError(
             _("These postings cannot be matched now: one is closed, expired, past its deadline or full.")
@@ -426,7 +425,7 @@ def _published(posting: Need | Offer) -> None:
 def match_create(*, user: User, need: Need, offer: Offer) -> Match:
     """A curator pairs a need and an offer by hand and introduces them (a suggestion already stored for
     the pair is introduced instead)."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat curates matches."))
     _published(need)
     _published(offer)
     existing = Match.objects.select_for_update().filter(need=need, offer=offer).first()
@@ -597,7 +596,7 @@ def match_close(*, user: User, match: Match, reason: str, note: str = "") -> Mat
 @transaction.atomic
 def match_note_add(*, user: User, match: Match, text: str) -> MatchNote:
     """A curator's internal note; the sides never see it."""
-    _require_secretariat(user)
+    permissions.require_secretariat(user, _("Only the secretariat curates matches."))
     text = _text(text, "text", required=True, limit=4000)
     note = MatchNote.objects.create(match=match, author=user, text=text)
     audit.record(actor=user, action="match_note", target=match, after={"note": text})

@@ -295,7 +295,7 @@ def _backdate(posting, ref: str) -> None:
     type(posting).objects.filter(pk=posting.pk).update(**history)
 
 
-def _advance(match, item: dict, secretariat: User) -> None:
+def _advance(match, item: dict) -> None:
     """Take a demo match from introduced to the state the file gives, through the real services."""
     need_user, offer_user = match.need.created_by, match.offer.created_by
     users = {"need": need_user, "offer": offer_user}
@@ -343,7 +343,7 @@ def load_demo_activity() -> Counter:
         else:
             if match is None or match.status == MatchStatus.SUGGESTED:
                 match = matching_services.match_create(user=secretariat, need=need, offer=offer)
-            _advance(match, item, secretariat)
+            _advance(match, item)
         counts[f"match {item['to']}"] += 1
 
     organizations = {item["slug"]: item["name"] for item in _read("demo_accounts.json")["organizations"]}
