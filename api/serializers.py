@@ -1,6 +1,39 @@
+"""What the API reads and writes. Serializers check shapes and types only; the services own every rule."""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace.models import Party, Term
+from marketplace import notifications
+from marketplace.models import (
+    ApiToken,
+    Availability,
+    ClosedReason,
+    DeliveryFormat,
+    ExpertProfile,
+    Frequency,
+    Language,
+    MentoringCheckIn,
+    MentoringMilestone,
+    MentoringPairing,
+    Need,
+    Notification,
+    NotificationKind,
+    Offer,
+    OfferKind,
+    Organization,
+    Party,
+    PostingStatus,
+    Region,
+    Term,
+)
+from matching import selectors as match_selectors
+from matching.explanations import reason_lines
+from matching.models import CloseReason, DeclineReason, Match, MatchOutcome, MatchStatus, Outcome
+from matching.permissions import actions_for, sides_of
+
+# --- Reference data ---------------------------------------------------------------------------------------
 
 
 class TermSerializer(serializers.ModelSerializer):
@@ -17,6 +50,28 @@ class PartySerializer(serializers.ModelSerializer):
         fields = ["code", "iso3", "name_en", "name_fr", "name_es", "region", "subregion"]
 
 
+class OrganizationSerializer(serializers.ModelSerializer):
+    country = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "acronym", "type", "country", "website", "description"]
+
+
+class ExpertSerializer(serializers.ModelSerializer):
+    """An expert's public profile: no e-mail address."""
+
+    name = serializers.CharField(source="user.name", read_only=True)
+    subjects = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    countries = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    languages = serializers.ListField(child=serializers.ChoiceField(choices=Language.choices), read_only=True)
+    availability = serializers.ChoiceField(choices=Availability.choices, read_only=True)
+
+    class Meta:
+        model = ExpertProfile
+        fields = ["id", "name", "bio", "expertise", "subjects", "languages", "countries", "availability"]
+
+
 class MeSerializer(serializers.Serializer):
     email = serializers.EmailField()
     name = serializers.CharField()
@@ -25,3 +80,530 @@ class MeSerializer(serializers.Serializer):
     is_expert = serializers.BooleanField()
     focal_point_for = serializers.ListField(child=serializers.CharField())
     organizations = serializers.ListField(child=serializers.CharField())
+
+
+# --- Postings ---------------------------------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.Serializer):
+    name = serializers.CharField(source="contact_name")
+    email = serializers.EmailField(source="contact_email")
+    phone = serializers.CharField(source="contact_phone")
+
+
+class PosterSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["party", "organization", "expert"])
+    id = serializers.IntegerField(allow_null=True, help_text="Organization or expert id")
+    code = serializers.CharField(allow_null=True, help_text="ISO code of the Party")
+    name = serializers.CharField()
+
+
+def poster_of(posting: Need | Offer) -> dict:
+    if getattr(posting, "party", None) is not None:
+        return {"type": "party", "id": None, "code": posting.party.code, "name": posting.party.name}
+    if posting.organization is not None:
+        return {
+            "type": "organization",
+            "id": posting.organization_id,
+            "code": None,
+            "name": posting.organization.name,
+        }
+    return {"type": "expert", "id": posting.expert_id, "code": None, "name": str(posting.expert.user)}
+
+
+class PostingListSerializer(serializers.ListSerializer):
+    """Works out, once per page, which postings' contacts and secretariat messages the reader may see."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.context["visibility"] = match_selectors.posting_visibility(self.context["request"].user, items)
+        return super().to_representation(items)
+
+
+def _codes():
+    return serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+
+class PostingSerializer(serializers.ModelSerializer):
+    subjects = _codes()
+    gbf_targets = _codes()
+    support_types = _codes()
+    countries = _codes()
+    poster = serializers.SerializerMethodField()
+    contact = serializers.SerializerMethodField(
+        help_text="Only for the owners, the secretariat and the other side of a connected match."
+    )
+    status_message = serializers.SerializerMethodField(
+        help_text="The secretariat's latest message; only for the owners and the secretariat."
+    )
+
+    COMMON = [
+        "id",
+        "title",
+        "description",
+        "language",
+        "status",
+        "closed_reason",
+        "status_message",
+        "poster",
+        "subjects",
+        "gbf_targets",
+        "support_types",
+        "countries",
+        "regions",
+        "contact",
+        "expires_on",
+        "created_at",
+        "updated_at",
+        "published_at",
+    ]
+
+    class Meta:
+        list_serializer_class = PostingListSerializer
+
+    def _visibility(self, posting) -> tuple[set[int], set[int]]:
+        if "visibility" not in self.context:
+            self.context["visibility"] = match_selectors.posting_visibility(
+                self.context["request"].user, [posting]
+            )
+        return self.context["visibility"]
+
+    @extend_schema_field(PosterSerializer)
+    def get_poster(self, posting) -> dict:
+        return poster_of(posting)
+
+    @extend_schema_field(ContactSerializer(allow_null=True))
+    def get_contact(self, posting) -> dict | None:
+        return ContactSerializer(posting).data if posting.pk in self._visibility(posting)[1] else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_status_message(self, posting) -> str | None:
+        return posting.status_message if posting.pk in self._visibility(posting)[0] else None
+
+
+class NeedSerializer(PostingSerializer):
+    class Meta(PostingSerializer.Meta):
+        model = Need
+        fields = [
+            *PostingSerializer.COMMON,
+            "beneficiaries",
+            "timeframe_start",
+            "timeframe_end",
+            "budget_note",
+        ]
+
+
+class OfferSerializer(PostingSerializer):
+    class Meta(PostingSerializer.Meta):
+        model = Offer
+        fields = [
+            *PostingSerializer.COMMON,
+            "kind",
+            "global_coverage",
+            "delivery_languages",
+            "capacity",
+            "starts_on",
+            "ends_on",
+            "delivery_format",
+            "seats",
+            "readiness_level",
+            "licensing_terms",
+            "eligibility",
+            "deadline",
+        ]
+
+
+def _code_list(max_length: int, **kwargs):
+    return serializers.ListField(child=serializers.CharField(max_length=max_length), max_length=100, **kwargs)
+
+
+def _text(max_length: int, **kwargs):
+    return serializers.CharField(max_length=max_length, allow_blank=True, required=False, **kwargs)
+
+
+class PostingWriteSerializer(serializers.Serializer):
+    """Text and facets of a posting (vocabulary and Party codes); the services check the rules."""
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=settings.POSTING_DESCRIPTION_MAX_LENGTH)
+    language = serializers.ChoiceField(choices=Language.choices)
+    regions = serializers.ListField(child=serializers.ChoiceField(choices=Region.choices), required=False)
+    subjects = _code_list(60, help_text="Codes of CBD subjects (see /vocabulary/?scheme=subject)")
+    gbf_targets = _code_list(60, required=False, help_text="Codes of GBF targets")
+    support_types = _code_list(60, help_text="Codes of types of support")
+    countries = _code_list(2, required=False, help_text="ISO codes of Parties")
+    contact_name = serializers.CharField(max_length=200)
+    contact_email = serializers.EmailField(max_length=254)
+    contact_phone = _text(40)
+    expires_on = serializers.DateField()
+
+
+class NeedWriteSerializer(PostingWriteSerializer):
+    beneficiaries = _text(2000)
+    timeframe_start = serializers.DateField(required=False, allow_null=True)
+    timeframe_end = serializers.DateField(required=False, allow_null=True)
+    budget_note = _text(2000)
+
+
+class NeedCreateSerializer(NeedWriteSerializer):
+    party = serializers.SlugRelatedField(
+        slug_field="code", queryset=Party.objects.all(), required=False, help_text="For a Party: its ISO code"
+    )
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False, help_text="Or for an organization: its id"
+    )
+
+
+class OfferWriteSerializer(PostingWriteSerializer):
+    kind = serializers.ChoiceField(choices=OfferKind.choices)
+    global_coverage = serializers.BooleanField(required=False)
+    delivery_languages = serializers.ListField(child=serializers.ChoiceField(choices=Language.choices))
+    capacity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    starts_on = serializers.DateField(required=False, allow_null=True)
+    ends_on = serializers.DateField(required=False, allow_null=True)
+    delivery_format = serializers.ChoiceField(
+        choices=DeliveryFormat.choices, required=False, allow_blank=True
+    )
+    seats = serializers.IntegerField(min_value=1, max_value=100_000, required=False, allow_null=True)
+    readiness_level = serializers.IntegerField(min_value=1, max_value=9, required=False, allow_null=True)
+    licensing_terms = _text(2000)
+    eligibility = _text(2000)
+    deadline = serializers.DateField(required=False, allow_null=True)
+
+
+class OfferCreateSerializer(OfferWriteSerializer):
+    as_expert = serializers.BooleanField(default=False, help_text="Post in your own name, as an expert")
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False, help_text="Or for an organization: its id"
+    )
+
+
+class CloseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=[ClosedReason.FULFILLED, ClosedReason.WITHDRAWN])
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=2000)
+
+
+class InterestSerializer(serializers.Serializer):
+    posting = serializers.IntegerField(
+        min_value=1, help_text="Your own published posting of the other kind (an offer for a need, and back)"
+    )
+    message = _text(2000)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    posting = serializers.DictField(help_text="The other side's posting: id, title, poster")
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    match = serializers.IntegerField(
+        allow_null=True, help_text="The match's id, for the owners and the secretariat"
+    )
+
+
+# --- Matches ----------------------------------------------------------------------------------------------
+
+
+class MatchSideSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    poster = PosterSerializer()
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MatchOutcome
+        fields = ["side", "outcome", "rating", "feedback", "reported_at"]
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    need = serializers.SerializerMethodField()
+    offer = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+    my_sides = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(help_text="What you may do on this match now")
+    status = serializers.ChoiceField(choices=MatchStatus.choices, read_only=True)
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "status",
+            "score",
+            "origin",
+            "need",
+            "offer",
+            "reasons",
+            "my_sides",
+            "actions",
+            "need_response",
+            "need_message",
+            "offer_response",
+            "offer_message",
+            "decline_reason",
+            "close_reason",
+            "close_note",
+            "created_at",
+            "introduced_at",
+            "connected_at",
+            "completed_at",
+            "closed_at",
+        ]
+
+    def _side(self, posting) -> dict:
+        return {"id": posting.pk, "title": posting.title, "poster": poster_of(posting)}
+
+    @extend_schema_field(MatchSideSerializer)
+    def get_need(self, match) -> dict:
+        return self._side(match.need)
+
+    @extend_schema_field(MatchSideSerializer)
+    def get_offer(self, match) -> dict:
+        return self._side(match.offer)
+
+    def get_reasons(self, match) -> list[str]:
+        return reason_lines(match.reasons, match_selectors.reason_labels([match]))
+
+    def get_my_sides(self, match) -> list[str]:
+        return sorted(sides_of(self.context["request"].user, match))
+
+    def get_actions(self, match) -> list[str]:
+        return sorted(actions_for(self.context["request"].user, match))
+
+
+class MatchDetailSerializer(MatchSerializer):
+    outcomes = OutcomeSerializer(many=True, read_only=True)
+    contacts = serializers.SerializerMethodField(
+        help_text="Each side's contact, once both sides accepted (or for the secretariat)"
+    )
+
+    class Meta(MatchSerializer.Meta):
+        fields = [*MatchSerializer.Meta.fields, "outcomes", "contacts"]
+
+    @extend_schema_field(
+        serializers.DictField(child=ContactSerializer(allow_null=True), help_text="keys: need, offer")
+    )
+    def get_contacts(self, match) -> dict:
+        user = self.context["request"].user
+        contacts = {}
+        for side in ("need", "offer"):
+            posting = getattr(match, side)
+            visible = posting.pk in match_selectors.posting_visibility(user, [posting])[1]
+            contacts[side] = ContactSerializer(posting).data if visible else None
+        return contacts
+
+
+class MatchCreateSerializer(serializers.Serializer):
+    need = serializers.IntegerField(min_value=1)
+    offer = serializers.IntegerField(min_value=1)
+
+
+class AcceptSerializer(serializers.Serializer):
+    message = _text(2000)
+
+
+class DeclineSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=DeclineReason.choices)
+    message = _text(2000)
+
+
+class ReportOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    feedback = _text(4000)
+
+
+class MatchCloseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=CloseReason.choices)
+    note = _text(2000)
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    text = serializers.CharField(max_length=4000)
+    author = serializers.StringRelatedField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class BulkCurationSerializer(serializers.Serializer):
+    matches = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+    action = serializers.ChoiceField(choices=["introduce", "dismiss"])
+
+
+class BulkResultSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+
+
+class QueuedPostingSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["need", "offer"])
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    poster = PosterSerializer()
+    language = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- Notifications ----------------------------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=NotificationKind.choices, read_only=True)
+    subject = serializers.SerializerMethodField()
+    body = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at"]
+
+    def _rendered(self, notification) -> notifications.Rendered:
+        cache = self.context.setdefault("rendered", {})
+        if notification.pk not in cache:
+            cache[notification.pk] = notifications.render(notification)
+        return cache[notification.pk]
+
+    def get_subject(self, notification) -> str:
+        return self._rendered(notification).subject
+
+    def get_body(self, notification) -> str:
+        rendered = self._rendered(notification)
+        return "\n\n".join(part for part in (rendered.body, rendered.quote, *rendered.details) if part)
+
+    def get_url(self, notification) -> str:
+        return notifications.absolute_url(self._rendered(notification).url)
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=1000,
+        help_text="Leave out to mark every notification read",
+    )
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
+class PreferencesSerializer(serializers.Serializer):
+    """How often each kind of notification is e-mailed; a PUT may name only the kinds it changes."""
+
+    def get_fields(self):
+        return {
+            kind: serializers.ChoiceField(choices=Frequency.choices, required=False, label=str(label))
+            for kind, label in NotificationKind.choices
+        }
+
+
+# --- Mentoring --------------------------------------------------------------------------------------------
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MentoringMilestone
+        fields = ["id", "title", "due_on", "done_on"]
+        read_only_fields = ["done_on"]
+
+
+class CheckInSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField(read_only=True)
+
+    class Meta:
+        model = MentoringCheckIn
+        fields = ["id", "note", "author", "created_at"]
+
+
+class PairingSerializer(serializers.ModelSerializer):
+    mentor = serializers.CharField(source="mentor.__str__", read_only=True)
+    mentee = serializers.SlugRelatedField(source="request.party", slug_field="code", read_only=True)
+    forms = serializers.ListField(child=serializers.CharField(), read_only=True)
+    milestones = MilestoneSerializer(many=True, read_only=True)
+    check_ins = CheckInSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MentoringPairing
+        fields = [
+            "id",
+            "mentor",
+            "mentee",
+            "status",
+            "forms",
+            "goals",
+            "suitability",
+            "milestones",
+            "check_ins",
+            "created_at",
+            "confirmed_at",
+            "ended_at",
+        ]
+
+
+# --- Tokens -----------------------------------------------------------------------------------------------
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="token_key", read_only=True, help_text="The token's first characters")
+
+    class Meta:
+        model = ApiToken
+        fields = ["key", "name", "created", "expiry"]
+
+
+class TokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=100, help_text="What the token is for, e.g. the program that uses it"
+    )
+    expires_in_days = serializers.IntegerField(min_value=1, max_value=365, default=90)
+
+
+class NewTokenSerializer(TokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret: shown this once, never again")
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "token"]
+
+
+# --- Open formats -----------------------------------------------------------------------------------------
+
+
+class ImportSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["need", "offer"])
+    format = serializers.ChoiceField(choices=["csv", "jsonl"])
+    content = serializers.CharField(
+        required=False,
+        max_length=2_000_000,
+        trim_whitespace=False,
+        help_text="The file's text (or send `file`)",
+    )
+    file = serializers.FileField(required=False, max_length=200, help_text="The file, as multipart form data")
+    dry_run = serializers.BooleanField(
+        default=True, help_text="Only report each row's errors; import nothing"
+    )
+    status = serializers.ChoiceField(
+        choices=[PostingStatus.DRAFT, PostingStatus.SUBMITTED, PostingStatus.PUBLISHED],
+        default=PostingStatus.DRAFT,
+        help_text="Leave the postings as drafts, submit them for validation, or publish them (secretariat)",
+    )
+
+    def validate(self, data):
+        if ("content" in data) == ("file" in data):
+            raise serializers.ValidationError(
+                {"content": [_("Send the rows as content or as a file, one of them.")]}
+            )
+        return data
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="1 for the first row of data")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    valid = serializers.BooleanField(help_text="Every row can be imported")
+    imported = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the new postings")
+    errors = ImportRowErrorSerializer(many=True)

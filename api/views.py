@@ -1,18 +1,55 @@
-"""Public reference data. Everything else in the API is denied by default (see REST_FRAMEWORK)."""
+"""The API's endpoints. Every view reads through selectors and writes through services; the services check
+permissions and rules and raise Django's exceptions, which `api.errors` turns into the one error shape.
 
-from rest_framework import generics
-from rest_framework.permissions import AllowAny
+Deny by default: the project-wide permission is "signed in"; the few open endpoints say so.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from marketplace import permissions, selectors
-from marketplace.models import Scheme, Term
+from marketplace import imports, mentoring, notifications, permissions, selectors, services
+from marketplace.models import (
+    ExpertProfile,
+    MentoringPairing,
+    Need,
+    Offer,
+    Organization,
+    PostingStatus,
+    Scheme,
+    Term,
+)
+from matching import selectors as match_selectors
+from matching import services as match_services
+from matching.explanations import reason_lines
 
-from .serializers import MeSerializer, PartySerializer, TermSerializer
+from . import filters, open_formats
+from . import serializers as s
+
+
+class IsSecretariat(BasePermission):
+    def has_permission(self, request, view):
+        return permissions.is_secretariat(request.user)
+
+
+# --- Reference data ---------------------------------------------------------------------------------------
 
 
 class TermList(generics.ListAPIView):
+    """The controlled vocabulary (CBD subjects, GBF goals and targets, types of support)."""
+
     permission_classes = [AllowAny]
-    serializer_class = TermSerializer
+    serializer_class = s.TermSerializer
 
     def get_queryset(self):
         scheme = self.request.query_params.get("scheme")
@@ -21,23 +58,53 @@ class TermList(generics.ListAPIView):
         return Term.objects.filter(is_active=True).order_by("scheme", "position")
 
 
+class TermDetail(generics.RetrieveAPIView):
+    """One vocabulary term: the URI the JSON-LD export gives it."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.TermSerializer
+
+    def get_object(self):
+        return get_object_or_404(Term, scheme=self.kwargs["scheme"], code=self.kwargs["code"])
+
+
 class PartyList(generics.ListAPIView):
     permission_classes = [AllowAny]
-    serializer_class = PartySerializer
+    serializer_class = s.PartySerializer
+    filterset_class = filters.PartyFilter
 
     def get_queryset(self):
         return selectors.parties()
 
 
-class Me(generics.GenericAPIView):
-    """The caller's account and roles. Uses the default permission: signed-in users only."""
+class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [AllowAny]
+    serializer_class = s.OrganizationSerializer
+    filterset_class = filters.OrganizationFilter
+    queryset = Organization.objects.select_related("country").order_by("name")
 
-    serializer_class = MeSerializer
+
+class ExpertViewSet(viewsets.ReadOnlyModelViewSet):
+    """Experts' public profiles, for signed-in users; never their e-mail address."""
+
+    serializer_class = s.ExpertSerializer
+    queryset = (
+        ExpertProfile.objects.filter(user__is_active=True)
+        .select_related("user")
+        .prefetch_related("subjects", "countries")
+        .order_by("user__name", "pk")
+    )
+
+
+class Me(generics.GenericAPIView):
+    """The caller's account and roles."""
+
+    serializer_class = s.MeSerializer
 
     def get(self, request):
         user = request.user
         return Response(
-            MeSerializer(
+            s.MeSerializer(
                 {
                     "email": user.email,
                     "name": user.name,
@@ -49,3 +116,514 @@ class Me(generics.GenericAPIView):
                 }
             ).data
         )
+
+
+# --- Postings ---------------------------------------------------------------------------------------------
+
+
+def _secretariat_only(request):
+    permissions.require_secretariat(request.user, "")
+
+
+class PostingViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Published postings for everyone; drafts, submitted and closed ones for their owners and the
+    secretariat. Anyone signed in may post for a Party they are focal point of, an organization they belong
+    to, or themselves as an expert."""
+
+    kind: str
+    model: type[Need] | type[Offer]
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    ordering_fields = ["published_at", "expires_on", "created_at", "updated_at", "title"]
+
+    def get_queryset(self):
+        return selectors.postings_visible_to(user=self.request.user, model=self.model)
+
+    def get_object(self):
+        return selectors.access_posting(user=self.request.user, kind=self.kind, pk=self.kwargs["pk"])
+
+    def _read(self, posting, status_code=status.HTTP_200_OK) -> Response:
+        posting = self.get_queryset().get(pk=posting.pk)
+        return Response(self.serializers[0](posting, context=self.get_serializer_context()).data, status_code)
+
+    def get_serializer_class(self):
+        read, create, update = self.serializers
+        return {"create": create, "partial_update": update}.get(self.action, read)
+
+    def create(self, request, *args, **kwargs):
+        data = self._valid(self.serializers[1])
+        poster = {key: data.pop(key) for key in ("party", "organization", "as_expert") if key in data}
+        create = services.need_create if self.kind == "need" else services.offer_create
+        return self._read(create(user=request.user, data=data, **poster), status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        posting = self.get_object()
+        data = self._valid(self.serializers[2], partial=True)
+        return self._read(services.posting_update(user=request.user, posting=posting, data=data))
+
+    def _valid(self, serializer_class, **kwargs) -> dict:
+        serializer = serializer_class(data=self.request.data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def submit(self, request, pk=None):
+        """Send a draft to the secretariat for validation (owners)."""
+        return self._read(services.posting_submit(user=request.user, posting=self.get_object()))
+
+    @extend_schema(request=s.CloseSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def close(self, request, pk=None):
+        """Close a posting: fulfilled or withdrawn (owners)."""
+        posting = self.get_object()
+        data = self._valid(s.CloseSerializer)
+        return self._read(services.posting_close(user=request.user, posting=posting, reason=data["reason"]))
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], permission_classes=[IsSecretariat])
+    def approve(self, request, pk=None):
+        """Publish a submitted posting (secretariat)."""
+        return self._read(services.posting_approve(user=request.user, posting=self.get_object()))
+
+    @extend_schema(request=s.MessageSerializer)
+    @action(detail=True, methods=["post"], url_path="request-changes", permission_classes=[IsSecretariat])
+    def request_changes(self, request, pk=None):
+        """Send a submitted posting back to its owners with a message (secretariat)."""
+        posting = self.get_object()
+        data = self._valid(s.MessageSerializer)
+        return self._read(services.posting_request_changes(user=request.user, posting=posting, **data))
+
+    @extend_schema(request=s.MessageSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsSecretariat])
+    def reject(self, request, pk=None):
+        """Refuse a submitted posting, with the reason (secretariat)."""
+        posting = self.get_object()
+        data = self._valid(s.MessageSerializer)
+        return self._read(services.posting_reject(user=request.user, posting=posting, **data))
+
+    @extend_schema(responses=s.SuggestionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None, filter_backends=[])
+    def suggestions(self, request, pk=None):
+        """The best open matches on the other side, each with its reasons in the reader's language."""
+        posting = self.get_object()
+        if posting.status != PostingStatus.PUBLISHED:
+            return Response([])
+        rows = match_selectors.suggestions_for(posting)
+        labels = match_selectors.reason_labels(rows)
+        may_open = permissions.is_secretariat(request.user) or permissions.is_posting_owner(
+            request.user, posting
+        )
+        return Response(
+            s.SuggestionSerializer(
+                [
+                    {
+                        "posting": {
+                            "id": other.pk,
+                            "title": other.title,
+                            "poster": s.poster_of(other),
+                        },
+                        "score": row.score,
+                        "reasons": reason_lines(row.reasons, labels),
+                        "match": row.pk if may_open else None,
+                    }
+                    for row in rows
+                    for other in [row.offer if self.kind == "need" else row.need]
+                ],
+                many=True,
+            ).data
+        )
+
+    @extend_schema(request=s.InterestSerializer, responses={201: s.MatchDetailSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def interest(self, request, pk=None):
+        """Express interest in this posting with one of your own published postings of the other kind."""
+        posting = self.get_object()
+        data = self._valid(s.InterestSerializer)
+        own_model = Offer if self.kind == "need" else Need
+        own = (
+            selectors.postings_owned_by(user=request.user, model=own_model).filter(pk=data["posting"]).first()
+        )
+        if own is None:
+            raise ValidationError({"posting": [_("Choose one of your own postings.")]})
+        match = match_services.match_express_interest(
+            user=request.user, own=own, other_posting=posting, message=data.get("message", "")
+        )
+        return _match_response(request, match, status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.NeedCreateSerializer, responses={201: s.NeedSerializer}),
+    partial_update=extend_schema(request=s.NeedWriteSerializer, responses=s.NeedSerializer),
+)
+class NeedViewSet(PostingViewSet):
+    kind, model = "need", Need
+    serializers = (s.NeedSerializer, s.NeedCreateSerializer, s.NeedWriteSerializer)
+    filterset_class = filters.NeedFilter
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.OfferCreateSerializer, responses={201: s.OfferSerializer}),
+    partial_update=extend_schema(request=s.OfferWriteSerializer, responses=s.OfferSerializer),
+)
+class OfferViewSet(PostingViewSet):
+    kind, model = "offer", Offer
+    serializers = (s.OfferSerializer, s.OfferCreateSerializer, s.OfferWriteSerializer)
+    filterset_class = filters.OfferFilter
+
+
+# --- Open formats -----------------------------------------------------------------------------------------
+
+
+class OpenDataView(generics.ListAPIView):
+    """Every published posting of a kind, in an open format; the catalogue's filters apply."""
+
+    permission_classes = [AllowAny]
+    pagination_class = None
+    filter_backends = [DjangoFilterBackend]
+    kind = "need"
+
+    def get_queryset(self):
+        return selectors.published_postings(model=Need if self.kind == "need" else Offer).order_by("pk")
+
+    @property
+    def filterset_class(self):
+        return filters.NeedFilter if self.kind == "need" else filters.OfferFilter
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code >= 400:  # errors keep the API's JSON shape
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class OpenDataCSV(OpenDataView):
+    renderer_classes = [open_formats.CSVRenderer]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request, *args, **kwargs):
+        return Response(open_formats.as_csv(self.filter_queryset(self.get_queryset()), self.kind))
+
+
+class OpenDataJSONLD(OpenDataView):
+    renderer_classes = [open_formats.JSONLDRenderer]
+
+    @extend_schema(responses={(200, "application/ld+json"): OpenApiTypes.OBJECT})
+    def get(self, request, *args, **kwargs):
+        return Response(open_formats.as_jsonld(self.filter_queryset(self.get_queryset())))
+
+
+class Import(generics.GenericAPIView):
+    """Import needs or offers from CSV or JSON Lines: a dry run reports every row's errors; a real run
+    imports every row or, if any row fails, none (400 with each row's errors)."""
+
+    serializer_class = s.ImportSerializer
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(responses={200: s.ImportReportSerializer, 201: s.ImportReportSerializer})
+    def post(self, request):
+        serializer = s.ImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        text = data["content"] if "content" in data else _decoded(data["file"])
+        report = imports.postings_import(
+            user=request.user,
+            kind=data["kind"],
+            rows=imports.parse_rows(file_format=data["format"], text=text),
+            dry_run=data["dry_run"],
+            status=data["status"],
+        )
+        if not report.dry_run and not report.valid:
+            raise _row_errors(report)
+        body = s.ImportReportSerializer(
+            {
+                "dry_run": report.dry_run,
+                "rows": report.rows,
+                "valid": report.valid,
+                "imported": report.imported,
+                "errors": report.errors,
+            }
+        ).data
+        return Response(body, status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED)
+
+
+def _decoded(upload) -> str:
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DjangoValidationError({"file": [_("The file must be UTF-8 text.")]}) from error
+
+
+def _row_errors(report) -> ValidationError:
+    return ValidationError({"rows": {str(row["row"]): row["errors"] for row in report.errors}})
+
+
+# --- Matches ----------------------------------------------------------------------------------------------
+
+
+def _match_response(request, match, status_code=status.HTTP_200_OK) -> Response:
+    match = match_selectors.access_match(user=request.user, pk=match.pk)
+    return Response(s.MatchDetailSerializer(match, context={"request": request}).data, status_code)
+
+
+MATCH_ACTIONS = {
+    # action → (request body, service)
+    "accept": (s.AcceptSerializer, match_services.match_accept),
+    "decline": (s.DeclineSerializer, match_services.match_decline),
+    "start": (None, match_services.match_start),
+    "report_outcome": (s.ReportOutcomeSerializer, match_services.match_report_outcome),
+    "close": (s.MatchCloseSerializer, match_services.match_close),
+    "introduce": (None, match_services.match_introduce),
+    "dismiss": (None, match_services.match_dismiss),
+}
+
+
+def _match_action(name: str, summary: str):
+    body, service = MATCH_ACTIONS[name]
+
+    @extend_schema(request=body, responses=s.MatchDetailSerializer, summary=summary)
+    def act(self, request, pk=None):
+        match = match_selectors.access_match(user=request.user, pk=pk)
+        data = self._valid(body) if body else {}
+        service(user=request.user, match=match, **data)
+        return _match_response(request, match)
+
+    act.__name__ = name
+    return action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(act)
+
+
+class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Matches involving your postings (the secretariat also opens any match by its id; its queue is
+    /queue/matches/). Others get 404."""
+
+    filterset_class = filters.MatchFilter
+    ordering_fields = ["created_at", "score"]
+
+    def get_queryset(self):
+        return match_selectors.matches_of(user=self.request.user)
+
+    def get_object(self):
+        return match_selectors.access_match(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_serializer_class(self):
+        return s.MatchSerializer if self.action == "list" else s.MatchDetailSerializer
+
+    def _valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    @extend_schema(request=s.MatchCreateSerializer, responses={201: s.MatchDetailSerializer})
+    def create(self, request):
+        """Pair a need with an offer by hand; it is introduced at once (secretariat)."""
+        _secretariat_only(request)
+        data = self._valid(s.MatchCreateSerializer)
+        need = selectors.access_posting(user=request.user, kind="need", pk=data["need"])
+        offer = selectors.access_posting(user=request.user, kind="offer", pk=data["offer"])
+        return _match_response(
+            request, match_services.match_create(user=request.user, need=need, offer=offer), 201
+        )
+
+    accept = _match_action("accept", "Accept the match, with a message for the other side (a side)")
+    decline = _match_action("decline", "Decline the match, with a reason (a side)")
+    start = _match_action("start", "Start the work of a connected match (a side)")
+    report_outcome = _match_action("report_outcome", "Report how it went (a side)")
+    close = _match_action("close", "Close the match, with a reason (a side or the secretariat)")
+    introduce = _match_action("introduce", "Introduce a suggested match to both sides (secretariat)")
+    dismiss = _match_action("dismiss", "Dismiss a match (secretariat)")
+
+    @extend_schema(methods=["get"], responses=s.NoteSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.NoteSerializer, responses={201: s.NoteSerializer})
+    @action(detail=True, methods=["get", "post"], permission_classes=[IsSecretariat], pagination_class=None)
+    def notes(self, request, pk=None):
+        """The curators' internal notes on a match (secretariat only; never shown to the sides)."""
+        match = match_selectors.access_match(user=request.user, pk=pk)
+        if request.method == "POST":
+            note = match_services.match_note_add(
+                user=request.user, match=match, **self._valid(s.NoteSerializer)
+            )
+            return Response(s.NoteSerializer(note).data, status.HTTP_201_CREATED)
+        return Response(s.NoteSerializer(match.notes.select_related("author"), many=True).data)
+
+
+# --- The secretariat's queues -----------------------------------------------------------------------------
+
+
+class PostingQueue(generics.ListAPIView):
+    """Postings waiting for validation, oldest first (secretariat)."""
+
+    permission_classes = [IsSecretariat]
+    serializer_class = s.QueuedPostingSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def list(self, request, *args, **kwargs):
+        rows = [
+            {
+                "kind": kind,
+                "id": posting.pk,
+                "title": posting.title,
+                "poster": s.poster_of(posting),
+                "language": posting.language,
+                "submitted_at": posting.submitted_at,
+            }
+            for kind, model in (("need", Need), ("offer", Offer))
+            for posting in selectors.validation_queue(model=model)
+        ]
+        rows.sort(key=lambda row: row["submitted_at"])
+        return Response(s.QueuedPostingSerializer(rows, many=True).data)
+
+
+class MatchQueue(generics.ListAPIView):
+    """Pairs waiting for a curator's decision, best first, with filters (secretariat)."""
+
+    permission_classes = [IsSecretariat]
+    serializer_class = s.MatchSerializer
+    filterset_class = filters.MatchQueueFilter
+    filter_backends = [DjangoFilterBackend]
+
+    def get_queryset(self):
+        return match_selectors.match_queue(filters=match_selectors.QueueFilters())
+
+
+class MatchBulkCuration(generics.GenericAPIView):
+    """Introduce or dismiss many suggested matches at once; reports how many were done and skipped."""
+
+    permission_classes = [IsSecretariat]
+    serializer_class = s.BulkCurationSerializer
+
+    @extend_schema(responses=s.BulkResultSerializer)
+    def post(self, request):
+        serializer = s.BulkCurationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        done, skipped = match_services.matches_curate_bulk(
+            user=request.user,
+            match_ids=serializer.validated_data["matches"],
+            action=serializer.validated_data["action"],
+        )
+        return Response({"done": done, "skipped": skipped})
+
+
+# --- Notifications ----------------------------------------------------------------------------------------
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Your notifications, newest first, in your language."""
+
+    serializer_class = s.NotificationSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        queryset = selectors.notifications_of(user=self.request.user)
+        if self.request.query_params.get("unread") in ("true", "1"):
+            queryset = queryset.filter(read_at__isnull=True)
+        return queryset
+
+    @extend_schema(request=s.MarkReadSerializer, responses=s.MarkedSerializer)
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request):
+        serializer = s.MarkReadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        marked = notifications.notifications_mark_read(
+            user=request.user, ids=serializer.validated_data.get("ids")
+        )
+        return Response({"marked": marked})
+
+
+class NotificationPreferences(generics.GenericAPIView):
+    """How often each kind of notification is e-mailed: instant, daily, weekly or off."""
+
+    serializer_class = s.PreferencesSerializer
+
+    def get(self, request):
+        return Response(selectors.notification_preferences_of(user=request.user))
+
+    def put(self, request):
+        serializer = s.PreferencesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        notifications.preferences_save(user=request.user, frequencies=serializer.validated_data)
+        return Response(selectors.notification_preferences_of(user=request.user))
+
+
+# --- Mentoring --------------------------------------------------------------------------------------------
+
+
+class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Mentoring pairings you follow (as mentor or mentee; the secretariat sees all); others get 404."""
+
+    serializer_class = s.PairingSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        if permissions.is_secretariat(self.request.user):
+            queryset = MentoringPairing.objects.all()
+        else:
+            queryset = mentoring.pairings_of(user=self.request.user)
+        return (
+            queryset.select_related(
+                "mentor__party", "mentor__organization", "mentor__expert__user", "request__party"
+            )
+            .prefetch_related("milestones", "check_ins__author")
+            .order_by("-created_at")
+        )
+
+    def get_object(self):
+        return mentoring.access_pairing(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(request=s.CheckInSerializer, responses={201: s.CheckInSerializer})
+    @action(detail=True, methods=["post"], url_path="check-ins")
+    def check_ins(self, request, pk=None):
+        """Record a check-in on the pairing (either side, or the secretariat)."""
+        pairing = self.get_object()
+        serializer = s.CheckInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        check_in = mentoring.check_in_add(user=request.user, pairing=pairing, **serializer.validated_data)
+        return Response(s.CheckInSerializer(check_in).data, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MilestoneSerializer, responses={201: s.MilestoneSerializer})
+    @action(detail=True, methods=["post"])
+    def milestones(self, request, pk=None):
+        """Add a milestone with its due date."""
+        pairing = self.get_object()
+        serializer = s.MilestoneSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        milestone = mentoring.milestone_add(user=request.user, pairing=pairing, **serializer.validated_data)
+        return Response(s.MilestoneSerializer(milestone).data, status.HTTP_201_CREATED)
+
+
+# --- Personal API tokens ----------------------------------------------------------------------------------
+
+
+class TokenViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Your personal API tokens. The secret is shown once, when created; send it as
+    `Authorization: Token <secret>`. Revoking a token stops it at once."""
+
+    serializer_class = s.TokenSerializer
+    lookup_field = "token_key"
+    lookup_value_regex = "[A-Za-z0-9_]+"
+    filter_backends = []
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.api_tokens_of(user=self.request.user)
+
+    def get_object(self):
+        return selectors.access_api_token(user=self.request.user, token_key=self.kwargs["token_key"])
+
+    @extend_schema(request=s.TokenCreateSerializer, responses={201: s.NewTokenSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = s.TokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, secret = services.api_token_create(user=request.user, **serializer.validated_data)
+        token.token = secret
+        return Response(s.NewTokenSerializer(token).data, status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.api_token_revoke(user=self.request.user, token=instance)

@@ -9,17 +9,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from marketplace import notifications
-from marketplace.models import Notification, NotificationKind, NotificationPreference
+from marketplace import notifications, selectors
+from marketplace.models import NotificationKind, NotificationPreference
 
 from . import forms
 
 
 @login_required
 def inbox(request):
-    page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(selectors.notifications_of(user=request.user), 30).get_page(request.GET.get("page"))
     items = [(notification, notifications.render(notification)) for notification in page]
     return render(request, "frontend/inbox.html", {"page": page, "items": items})
 

@@ -13,10 +13,10 @@ from marketplace.models import PostingStatus
 from matching import lifecycle, services
 from matching import permissions as match_permissions
 from matching import selectors as match_selectors
+from matching.explanations import reason_lines
 from matching.models import ACCEPTED_STATUSES, CaseStudy, MatchStatus
 
 from . import forms
-from .explanations import reason_lines
 
 
 @login_required

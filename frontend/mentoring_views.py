@@ -78,12 +78,7 @@ def mentoring_request(request):
 
 
 def _pairing(request, pk: int) -> MentoringPairing:
-    pairing = get_object_or_404(
-        MentoringPairing.objects.select_related("mentor", "request__party", "cohort"), pk=pk
-    )
-    if not request.user.is_authenticated or not mentoring.can_follow_pairing(request.user, pairing):
-        raise Http404
-    return pairing
+    return mentoring.access_pairing(user=request.user, pk=pk)
 
 
 @login_required

@@ -25,9 +25,9 @@ from marketplace.models import (
 )
 from matching import permissions as match_permissions
 from matching import selectors as matching_selectors
+from matching.explanations import reason_lines
 
 from . import forms
-from .explanations import reason_lines
 
 PAGE_SIZE = 20
 

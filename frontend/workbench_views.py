@@ -21,9 +21,9 @@ from marketplace.models import (
 )
 from matching import selectors as match_selectors
 from matching import services as match_services
+from matching.explanations import reason_lines
 
 from . import forms
-from .explanations import reason_lines
 from .views import secretariat_required
 
 QUEUE_PAGE = 50

@@ -14,6 +14,7 @@ import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -77,6 +78,16 @@ def can_follow_pairing(user, pairing: MentoringPairing) -> bool:
         or mentor_owners(pairing.mentor).filter(pk=user.pk).exists()
         or permissions.is_focal_point_for(user, pairing.request.party)
     )
+
+
+def access_pairing(*, user, pk: int) -> MentoringPairing:
+    """A pairing its two sides and the secretariat follow; 404 for everyone else."""
+    pairing = (
+        MentoringPairing.objects.select_related("mentor", "request__party", "cohort").filter(pk=pk).first()
+    )
+    if pairing is None or not user.is_authenticated or not can_follow_pairing(user, pairing):
+        raise Http404
+    return pairing
 
 
 def pairings_of(*, user) -> QuerySet:

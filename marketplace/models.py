@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 LABEL_LANGUAGES = ("en", "fr", "es")
 
@@ -101,6 +102,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+
+class ApiToken(AbstractAuthToken):
+    """A personal API token (django-rest-knox: stored as a hash, shown once). A user holds several, each
+    named after the program that uses it, and revokes them one by one."""
+
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"
 
 
 # --- Geography and vocabulary -----------------------------------------------------------------------

@@ -40,6 +40,10 @@ def is_expert(user) -> bool:
 
 
 def can_post_need(user, *, party: Party | None = None, organization: Organization | None = None) -> bool:
+    """Focal points for their Parties, members for their organizations; the secretariat for anyone (it loads
+    postings in bulk on their behalf)."""
+    if (party or organization) is not None and is_secretariat(user):
+        return True
     if party is not None:
         return is_focal_point_for(user, party)
     if organization is not None:
@@ -50,6 +54,8 @@ def can_post_need(user, *, party: Party | None = None, organization: Organizatio
 def can_post_offer(user, *, as_expert: bool = False, organization: Organization | None = None) -> bool:
     if as_expert:
         return is_expert(user)
+    if organization is not None and is_secretariat(user):
+        return True
     if organization is not None:
         return is_member_of(user, organization)
     return False

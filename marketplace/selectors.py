@@ -6,11 +6,17 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField, Value
 from django.http import Http404
+from django.utils import timezone
 
 from . import permissions
 from .models import (
+    ApiToken,
     FocalPointRequest,
+    Frequency,
     Need,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
     Offer,
     Organization,
     OrganizationInvitation,
@@ -89,6 +95,30 @@ class PostingFilters:
     language: str = ""
 
 
+def in_region(queryset: QuerySet, region: str) -> QuerySet:
+    return queryset.filter(Q(regions__contains=[region]) | Q(countries__region=region))
+
+
+def covering_country(queryset: QuerySet, code: str) -> QuerySet:
+    covers = Q(countries__code=code)
+    party = Party.objects.filter(code=code).first()
+    if queryset.model is Offer and party is not None:
+        # an offer available worldwide or in the country's region serves that country too
+        covers |= Q(global_coverage=True) | Q(regions__contains=[party.region])
+    return queryset.filter(covers)
+
+
+def full_text(queryset: QuerySet, text: str) -> QuerySet:
+    """Title and description matching the words (web search syntax), accents ignored; 'simple' configuration:
+    no stemming, so the same query works for English, French and Spanish."""
+    vector = SearchVector(_unaccented("title"), weight="A", config="simple") + SearchVector(
+        _unaccented("description"), weight="B", config="simple"
+    )
+    return queryset.annotate(search=vector).filter(
+        search=SearchQuery(strip_accents(text), config="simple", search_type="websearch")
+    )
+
+
 def published_postings(*, model, filters: PostingFilters | None = None) -> QuerySet:
     """The public catalogue, filtered by facets and full-text search (any of the three languages)."""
     filters = filters or PostingFilters()
@@ -100,26 +130,13 @@ def published_postings(*, model, filters: PostingFilters | None = None) -> Query
     if filters.support_type:
         queryset = queryset.filter(support_types__code=filters.support_type)
     if filters.region:
-        queryset = queryset.filter(
-            Q(regions__contains=[filters.region]) | Q(countries__region=filters.region)
-        )
+        queryset = in_region(queryset, filters.region)
     if filters.country:
-        covers = Q(countries__code=filters.country)
-        party = Party.objects.filter(code=filters.country).first()
-        if model is Offer and party is not None:
-            # an offer available worldwide or in the country's region serves that country too
-            covers |= Q(global_coverage=True) | Q(regions__contains=[party.region])
-        queryset = queryset.filter(covers)
+        queryset = covering_country(queryset, filters.country)
     if filters.language:
         queryset = queryset.filter(language=filters.language)
     if filters.q:
-        # 'simple' configuration: no stemming, so the same query works for English, French and Spanish.
-        vector = SearchVector(_unaccented("title"), weight="A", config="simple") + SearchVector(
-            _unaccented("description"), weight="B", config="simple"
-        )
-        queryset = queryset.annotate(search=vector).filter(
-            search=SearchQuery(strip_accents(filters.q), config="simple", search_type="websearch")
-        )
+        queryset = full_text(queryset, filters.q)
     return _with_related(model.objects.filter(pk__in=queryset.values("pk")))
 
 
@@ -186,3 +203,27 @@ def posting_owners(posting: Need | Offer) -> QuerySet:
 
 def postings_expiring(*, model, on_or_before) -> QuerySet:
     return model.objects.filter(status=PostingStatus.PUBLISHED, expires_on__lte=on_or_before)
+
+
+def api_tokens_of(*, user) -> QuerySet:
+    """The user's tokens that still work (knox deletes expired ones when they are next presented)."""
+    return ApiToken.objects.filter(user=user).filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
+
+
+def access_api_token(*, user, token_key: str) -> ApiToken:
+    token = api_tokens_of(user=user).filter(token_key=token_key).first()
+    if token is None:
+        raise Http404
+    return token
+
+
+def notifications_of(*, user) -> QuerySet:
+    return (
+        Notification.objects.filter(recipient=user) if user.is_authenticated else Notification.objects.none()
+    )
+
+
+def notification_preferences_of(*, user) -> dict[str, str]:
+    """Every kind with the user's choice (right away when they never chose)."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "frequency"))
+    return {kind: chosen.get(kind, Frequency.INSTANT) for kind in NotificationKind.values}

@@ -18,6 +18,7 @@ from matching.tasks import match_posting
 
 from . import audit, lifecycle, notifications, permissions, selectors
 from .models import (
+    ApiToken,
     ClosedReason,
     ExpertProfile,
     FocalPointAssignment,
@@ -547,3 +548,35 @@ def organization_invitation_accept(
         organization=invitation.organization, user=user
     )
     return membership
+
+
+# --- API tokens -------------------------------------------------------------------------------------------
+
+API_TOKEN_MAX_DAYS = 365
+API_TOKENS_PER_USER = 20
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, expires_in_days: int = 90) -> tuple[ApiToken, str]:
+    """A new personal token; returns it with its secret, which is shown this once and stored only hashed."""
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one creation at a time per user
+    errors = {}
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = [_("Give the token a name of at most 100 characters.")]
+    if not 1 <= expires_in_days <= API_TOKEN_MAX_DAYS:
+        errors["expires_in_days"] = [_("Between 1 and %(days)s days.") % {"days": API_TOKEN_MAX_DAYS}]
+    if selectors.api_tokens_of(user=user).count() >= API_TOKENS_PER_USER:
+        errors["name"] = [
+            _("You already have %(count)s tokens: revoke one first.") % {"count": API_TOKENS_PER_USER}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return ApiToken.objects.create(user=user, name=name, expiry=datetime.timedelta(days=expires_in_days))
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User, token: ApiToken) -> None:
+    if token.user_id != user.pk:
+        raise PermissionDenied(_("This is not your token."))
+    token.delete()

@@ -295,3 +295,38 @@ def match_queue(*, filters: QueueFilters) -> QuerySet:
         .annotate(note_count=Count("notes"))
         .order_by("-score", "created_at")
     )
+
+
+# --- Search by meaning ----------------------------------------------------------------------------------
+
+
+def open_postings_like(side: str, text: str, *, limit: int) -> list[int]:
+    """Ids of the open postings of ``side`` closest in meaning to ``text`` (any language), closest first."""
+    from .services import encoder  # the model lives with the services that embed postings
+
+    model = encoder()
+    return nearest(side, model.encode([text])[0], model_version=model.version, limit=limit)
+
+
+def posting_visibility(user, postings: list[Need | Offer]) -> tuple[set[int], set[int]]:
+    """For postings of one kind: the ids whose owners' notes the user may read (their own, or all for the
+    secretariat) and the ids whose contact details they may see (`permissions.can_view_contact`), in a
+    fixed number of queries."""
+    ids = [posting.pk for posting in postings]
+    if not ids or not user.is_authenticated:
+        return set(), set()
+    if permissions.is_secretariat(user):
+        return set(ids), set(ids)
+    model = type(postings[0])
+    owned = set(
+        model.objects.filter(permissions.owner_filter(user, model), pk__in=ids).values_list("pk", flat=True)
+    )
+    field, other_field, other_model = ("need", "offer", Offer) if model is Need else ("offer", "need", Need)
+    connected = Match.objects.filter(
+        status__in=ACCEPTED_STATUSES,
+        **{
+            f"{field}_id__in": ids,
+            f"{other_field}__in": other_model.objects.filter(permissions.owner_filter(user, other_model)),
+        },
+    ).values_list(f"{field}_id", flat=True)
+    return owned, owned | set(connected)

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Secrets and deployment specifics come from the environment."""
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -27,6 +28,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
+    "knox",
     "django_htmx",
     "marketplace",
     "matching",
@@ -72,7 +76,7 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------------------
 # DATABASES is set per environment: local and test fall back to the embedded PostgreSQL.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-EMBEDDED_DATABASE_NAME = "chm"
+EMBEDDED_DATABASE_NAME = env("EMBEDDED_DATABASE_NAME", default="chm")
 
 # --- Accounts (django-allauth) ----------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
@@ -171,13 +175,82 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- REST framework: deny by default ----------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",  # first: an anonymous caller gets 401 with WWW-Authenticate
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+        "user": env("API_THROTTLE_USER", default="600/minute"),
+    },
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "CHM Matchmaker API", "VERSION": "1"}
+DRF_STANDARDIZED_ERRORS = {"EXCEPTION_HANDLER_CLASS": "api.errors.ExceptionHandler"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CHM Matchmaker API",
+    "DESCRIPTION": (
+        "Needs and offers of the CBD clearing-house mechanism's technical and scientific cooperation, "
+        "their matches, notifications and mentoring. Published postings are open to everyone (also as CSV "
+        "and schema.org JSON-LD); everything else needs a session or a personal token "
+        "(`Authorization: Token <token>`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "marketplace.models.Language",
+        "RegionEnum": "marketplace.models.Region",
+        "FrequencyEnum": "marketplace.models.Frequency",
+        "OfferKindEnum": "marketplace.models.OfferKind",
+        "NotificationKindEnum": "marketplace.models.NotificationKind",
+        "PostingStatusEnum": "marketplace.models.PostingStatus",
+        "PairingStatusEnum": "marketplace.models.PairingStatus",
+        "MatchStatusEnum": "matching.models.MatchStatus",
+        "MatchResponseEnum": "matching.models.Response",
+        "PostingKindEnum": [("need", "need"), ("offer", "offer")],
+        "ImportStatusEnum": [("draft", "draft"), ("submitted", "submitted"), ("published", "published")],
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
+        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
+        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
+        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
+        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
+        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
+        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
+        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+}
+# Personal API tokens: stored hashed, several per user, each with a name and an expiry.
+KNOX_TOKEN_MODEL = "marketplace.ApiToken"
+REST_KNOX = {
+    "TOKEN_MODEL": "marketplace.ApiToken",
+    "TOKEN_PREFIX": "chm_",
+    "TOKEN_TTL": datetime.timedelta(days=90),
+    "AUTO_REFRESH": False,
+}
+API_IMPORT_MAX_ROWS = 1000
+API_SEMANTIC_SEARCH_LIMIT = 100
 
 # --- Marketplace ------------------------------------------------------------------------------------
 SEED_DATA_DIR = BASE_DIR / "seed_data"

@@ -17,7 +17,7 @@ def test_vocabulary_and_parties_are_public_reference_data():
 def test_the_api_denies_by_default_and_shows_callers_only_their_own_account(client):
     from tests.factories import focal_point
 
-    assert client.get("/api/v1/me/").status_code == 403
+    assert client.get("/api/v1/me/").status_code == 401
     client.force_login(focal_point("TD", email="achta@example.org"))
     body = client.get("/api/v1/me/").json()
     assert body["email"] == "achta@example.org" and body["focal_point_for"] == ["TD"]

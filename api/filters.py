@@ -1,0 +1,154 @@
+"""Query parameters of the lists: every facet, full-text search (`search`), search by meaning (`q`)."""
+
+import django_filters
+from django.conf import settings
+from django.db.models import Case, IntegerField, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from marketplace import permissions, selectors
+from marketplace.models import (
+    DeliveryFormat,
+    Language,
+    Need,
+    Offer,
+    OfferKind,
+    Organization,
+    OrganizationType,
+    Party,
+    PostingStatus,
+    Region,
+)
+from matching import selectors as match_selectors
+from matching.models import Match, MatchStatus
+from matching.selectors import QueueFilters
+
+
+def _code_of(field: str, label: str):
+    return django_filters.CharFilter(field_name=f"{field}__code", label=label, max_length=60, distinct=True)
+
+
+class PostingFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PostingStatus.choices)
+    subject = _code_of("subjects", _("Code of a CBD subject"))
+    gbf_target = _code_of("gbf_targets", _("Code of a GBF target"))
+    support_type = _code_of("support_types", _("Code of a type of support"))
+    region = django_filters.ChoiceFilter(choices=Region.choices, method="filter_region")
+    country = django_filters.CharFilter(
+        method="filter_country", max_length=2, label=_("ISO code of a country concerned or covered")
+    )
+    language = django_filters.ChoiceFilter(choices=Language.choices)
+    organization = django_filters.NumberFilter(field_name="organization_id")
+    published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
+    expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lte")
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Only the postings you answer for"))
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=200, label=_("Words in the title or description (full text)")
+    )
+    q = django_filters.CharFilter(
+        method="filter_meaning",
+        max_length=500,
+        label=_("Search by meaning, in any language: open postings closest first"),
+    )
+
+    def filter_region(self, queryset, name, value):
+        return selectors.in_region(queryset, value).distinct()
+
+    def filter_country(self, queryset, name, value):
+        return selectors.covering_country(queryset, value.upper()).distinct()
+
+    def filter_mine(self, queryset, name, value):
+        if value is None:
+            return queryset
+        owned = permissions.owner_filter(self.request.user, queryset.model)
+        return queryset.filter(owned) if value else queryset.exclude(owned)
+
+    def filter_search(self, queryset, name, value):
+        return selectors.full_text(queryset, value) if value.strip() else queryset
+
+    def filter_meaning(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        side = "need" if queryset.model is Need else "offer"
+        ids = match_selectors.open_postings_like(side, value, limit=settings.API_SEMANTIC_SEARCH_LIMIT)
+        closeness = Case(
+            *(When(pk=pk, then=Value(position)) for position, pk in enumerate(ids)),
+            output_field=IntegerField(),
+        )
+        return queryset.filter(pk__in=ids).annotate(closeness=closeness).order_by("closeness")
+
+
+class NeedFilter(PostingFilter):
+    party = django_filters.CharFilter(
+        field_name="party__code", max_length=2, label=_("ISO code of the Party")
+    )
+
+    class Meta:
+        model = Need
+        fields = []
+
+
+class OfferFilter(PostingFilter):
+    kind = django_filters.ChoiceFilter(choices=OfferKind.choices)
+    delivery_format = django_filters.ChoiceFilter(choices=DeliveryFormat.choices)
+    delivery_language = django_filters.ChoiceFilter(choices=Language.choices, method="filter_language")
+    global_coverage = django_filters.BooleanFilter()
+    expert = django_filters.NumberFilter(field_name="expert_id")
+
+    class Meta:
+        model = Offer
+        fields = []
+
+    def filter_language(self, queryset, name, value):
+        return queryset.filter(delivery_languages__contains=[value])
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(choices=OrganizationType.choices)
+    country = django_filters.CharFilter(field_name="country__code", max_length=2)
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=200)
+
+    class Meta:
+        model = Organization
+        fields = []
+
+
+class PartyFilter(django_filters.FilterSet):
+    region = django_filters.ChoiceFilter(choices=Region.choices)
+
+    class Meta:
+        model = Party
+        fields = []
+
+
+class MatchFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=MatchStatus.choices)
+
+    class Meta:
+        model = Match
+        fields = []
+
+
+class MatchQueueFilter(django_filters.FilterSet):
+    """The curators' queue: filters passed on to `matching.selectors.match_queue`."""
+
+    status = django_filters.ChoiceFilter(choices=MatchStatus.choices, method="keep")
+    region = django_filters.ChoiceFilter(choices=Region.choices, method="keep")
+    subject = django_filters.CharFilter(max_length=60, method="keep")
+    min_days = django_filters.NumberFilter(min_value=0, max_value=3650, method="keep")
+
+    class Meta:
+        model = Match
+        fields = []
+
+    def keep(self, queryset, name, value):
+        return queryset  # applied together in `filter_queryset`
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        filters = QueueFilters(
+            region=data.get("region") or "",
+            subject=data.get("subject") or "",
+            min_days=int(data["min_days"]) if data.get("min_days") is not None else None,
+            status=data.get("status") or MatchStatus.SUGGESTED,
+        )
+        return match_selectors.match_queue(filters=filters)

@@ -1,0 +1,200 @@
+"""Bulk import of needs and offers from CSV or JSON Lines: every row checked by the same services as a form,
+every row's errors reported, then all rows imported or none.
+
+The columns are those of the CSV export (`api/open_formats.py`) plus the contact details the export leaves
+out, so a published catalogue can be loaded elsewhere. Lists (codes) are separated by ";" in CSV.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from . import permissions, services
+from .models import Need, Offer, Organization, Party, PostingStatus, User
+
+POSTER_COLUMNS = {"need": ("party", "organization"), "offer": ("organization", "as_expert")}
+LIST_COLUMNS = ("subjects", "gbf_targets", "support_types", "countries", "regions", "delivery_languages")
+BOOLEAN_COLUMNS = ("as_expert", "global_coverage")
+FIELD_COLUMNS = {"need": services.NEED_FIELDS, "offer": services.OFFER_FIELDS}
+RELATION_COLUMNS = tuple(services.RELATION_FIELDS)
+# Columns of the export that say where a row came from; read and ignored on import.
+EXPORT_ONLY_COLUMNS = ("id", "url", "status", "poster", "published_at")
+FREE_TEXT_COLUMNS = ("title", "description", "beneficiaries", "budget_note", "licensing_terms", "eligibility")
+# A spreadsheet runs a cell starting with one of these as a formula: the export puts such text behind a
+# quote, which the import takes off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def columns(kind: str) -> list[str]:
+    """The import columns of a kind, in the export's order."""
+    return ["ref", *POSTER_COLUMNS[kind], *FIELD_COLUMNS[kind], *RELATION_COLUMNS]
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";") if part.strip()]
+    return value
+
+
+def _unquoted(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in {
+        "true",
+        "yes",
+        "1",
+        "t",
+        "false",
+        "no",
+        "0",
+        "f",
+        "",
+    }:
+        return value.strip().lower() in {"true", "yes", "1", "t"}
+    return value
+
+
+def parse_rows(*, file_format: str, text: str) -> list[dict | str]:
+    """The rows of a CSV (header line first) or JSON Lines text: a dict per row, or an error message for
+    a line that is not a JSON object."""
+    text = text.lstrip("\ufeff")
+    if file_format == "csv":
+        reader = csv.DictReader(io.StringIO(text), restkey="__extra__")
+        try:
+            return [dict(row) for row in reader]
+        except csv.Error as error:
+            raise ValidationError(
+                {"content": [_("This is not readable CSV: %(error)s") % {"error": error}]}
+            ) from error
+    rows: list[dict | str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            row = None
+        rows.append(row if isinstance(row, dict) else _("This line is not a JSON object."))
+    return rows
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    rows: int
+    imported: list[int] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def _poster(kind: str, row: Mapping[str, Any]) -> dict:
+    errors = {}
+    poster: dict[str, Any] = {}
+    if kind == "need" and row.get("party"):
+        poster["party"] = Party.objects.filter(code=str(row["party"]).strip().upper()).first()
+        if poster["party"] is None:
+            errors["party"] = [_("Unknown Party: %(code)s.") % {"code": row["party"]}]
+    if kind == "offer" and _boolean(row.get("as_expert")) is True:
+        poster["as_expert"] = True
+    if row.get("organization"):
+        value = str(row["organization"]).strip()
+        organizations = Organization.objects.all()
+        found = (
+            organizations.filter(pk=int(value))
+            if value.isdigit()
+            else organizations.filter(name__iexact=value)
+        )
+        poster["organization"] = found.first()
+        if poster["organization"] is None:
+            errors["organization"] = [_("Unknown organization: %(name)s.") % {"name": value}]
+    if errors:
+        raise ValidationError(errors)
+    return poster
+
+
+def _import_row(
+    *, user: User, kind: str, row: Mapping[str, Any], status: str, seen_refs: set[str]
+) -> Need | Offer:
+    unknown = sorted(set(row) - set(columns(kind)) - set(EXPORT_ONLY_COLUMNS))
+    if unknown:
+        raise ValidationError(
+            {"columns": [_("Unknown column: %(names)s.") % {"names": ", ".join(map(str, unknown))}]}
+        )
+    ref = str(row.get("ref") or "").strip() or None
+    if ref is not None:
+        model = Need if kind == "need" else Offer
+        if ref in seen_refs or model.objects.filter(source_ref=ref).exists():
+            raise ValidationError({"ref": [_("This reference is already imported: %(ref)s.") % {"ref": ref}]})
+        seen_refs.add(ref)
+    data = {}
+    for column in (*FIELD_COLUMNS[kind], *RELATION_COLUMNS):
+        value = row.get(column)
+        if value in (None, ""):
+            continue  # left out: the model's default, or the service's "required" message
+        if column in BOOLEAN_COLUMNS:
+            value = _boolean(value)
+        elif column in LIST_COLUMNS:
+            value = _split(value)
+        data[column] = _unquoted(value)
+    create = services.need_create if kind == "need" else services.offer_create
+    posting = create(user=user, data=data, source_ref=ref, **_poster(kind, row))
+    if status in (PostingStatus.SUBMITTED, PostingStatus.PUBLISHED):
+        posting = services.posting_submit(user=user, posting=posting)
+    if status == PostingStatus.PUBLISHED:
+        posting = services.posting_approve(user=user, posting=posting)
+    return posting
+
+
+def _messages(error: ValidationError) -> dict[str, list[str]]:
+    return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+
+
+def postings_import(
+    *, user: User, kind: str, rows: list[dict | str], dry_run: bool = True, status: str = PostingStatus.DRAFT
+) -> ImportReport:
+    """Check every row through the posting services and report each row's errors. Unless this is a dry run
+    and only if no row failed, keep the new postings (drafts, submitted, or published by the secretariat);
+    otherwise roll everything back."""
+    if kind not in POSTER_COLUMNS:
+        raise ValidationError({"kind": [_("Import needs or offers.")]})
+    if status == PostingStatus.PUBLISHED:
+        permissions.require_secretariat(user, _("Only the secretariat publishes postings directly."))
+    if not rows:
+        raise ValidationError({"content": [_("There is no row to import.")]})
+    if len(rows) > settings.API_IMPORT_MAX_ROWS:
+        raise ValidationError(
+            {"content": [_("At most %(count)s rows at a time.") % {"count": settings.API_IMPORT_MAX_ROWS}]}
+        )
+    report = ImportReport(dry_run=dry_run, rows=len(rows))
+    seen_refs: set[str] = set()
+    with transaction.atomic():
+        for number, row in enumerate(rows, start=1):
+            try:
+                if isinstance(row, str):
+                    raise ValidationError(row)
+                with transaction.atomic():  # a failing row leaves nothing behind
+                    posting = _import_row(user=user, kind=kind, row=row, status=status, seen_refs=seen_refs)
+                report.imported.append(posting.pk)
+            except ValidationError as error:
+                report.errors.append({"row": number, "errors": _messages(error)})
+            except PermissionDenied as error:
+                report.errors.append({"row": number, "errors": {"poster": [str(error)]}})
+        if dry_run or report.errors:
+            transaction.set_rollback(True)
+            report.imported = []
+    return report
