@@ -3,7 +3,6 @@
 import django_filters
 from django.conf import settings
 from django.db.models import Case, IntegerField, Value, When
-from django.utils.translation import gettext_lazy as _
 
 from marketplace import permissions, selectors
 from marketplace.models import (
@@ -29,25 +28,25 @@ def _code_of(field: str, label: str):
 
 class PostingFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PostingStatus.choices)
-    subject = _code_of("subjects", _("Code of a CBD subject"))
-    gbf_target = _code_of("gbf_targets", _("Code of a GBF target"))
-    support_type = _code_of("support_types", _("Code of a type of support"))
+    subject = _code_of("subjects", "Code of a CBD subject")
+    gbf_target = _code_of("gbf_targets", "Code of a GBF target")
+    support_type = _code_of("support_types", "Code of a type of support")
     region = django_filters.ChoiceFilter(choices=Region.choices, method="filter_region")
     country = django_filters.CharFilter(
-        method="filter_country", max_length=2, label=_("ISO code of a country concerned or covered")
+        method="filter_country", max_length=2, label="ISO code of a country concerned or covered"
     )
     language = django_filters.ChoiceFilter(choices=Language.choices)
     organization = django_filters.NumberFilter(field_name="organization_id")
     published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
     expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lte")
-    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Only the postings you answer for"))
+    mine = django_filters.BooleanFilter(method="filter_mine", label="Only the postings you answer for")
     search = django_filters.CharFilter(
-        method="filter_search", max_length=200, label=_("Words in the title or description (full text)")
+        method="filter_search", max_length=200, label="Words in the title or description (full text)"
     )
     q = django_filters.CharFilter(
         method="filter_meaning",
         max_length=500,
-        label=_("Search by meaning, in any language: open postings closest first"),
+        label="Search by meaning, in any language: open postings closest first",
     )
 
     def filter_region(self, queryset, name, value):
@@ -79,7 +78,7 @@ class PostingFilter(django_filters.FilterSet):
 
 class NeedFilter(PostingFilter):
     party = django_filters.CharFilter(
-        field_name="party__code", max_length=2, label=_("ISO code of the Party")
+        field_name="party__code", max_length=2, label="ISO code of the Party"
     )
 
     class Meta:

@@ -36,6 +36,9 @@ from matching.explanations import reason_lines
 from . import filters, open_formats
 from . import serializers as s
 
+# Ids in URLs: digits only, within PostgreSQL's bigint; anything else is a 404 before any query.
+ID = "[0-9]{1,18}"
+
 
 class IsSecretariat(BasePermission):
     def has_permission(self, request, view):
@@ -78,6 +81,7 @@ class PartyList(generics.ListAPIView):
 
 
 class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID
     permission_classes = [AllowAny]
     serializer_class = s.OrganizationSerializer
     filterset_class = filters.OrganizationFilter
@@ -85,6 +89,7 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ExpertViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID
     """Experts' public profiles, for signed-in users; never their e-mail address."""
 
     serializer_class = s.ExpertSerializer
@@ -139,6 +144,7 @@ class PostingViewSet(
     kind: str
     model: type[Need] | type[Offer]
     permission_classes = [IsAuthenticatedOrReadOnly]
+    lookup_value_regex = ID
     http_method_names = ["get", "post", "patch", "head", "options"]
     ordering_fields = ["published_at", "expires_on", "created_at", "updated_at", "title"]
 
@@ -287,6 +293,7 @@ class OpenDataView(generics.ListAPIView):
     permission_classes = [AllowAny]
     pagination_class = None
     filter_backends = [DjangoFilterBackend]
+    metadata_class = None  # OPTIONS would describe the view in a format these renderers do not write
     kind = "need"
 
     def get_queryset(self):
@@ -403,6 +410,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     filterset_class = filters.MatchFilter
     ordering_fields = ["created_at", "score"]
+    lookup_value_regex = ID
 
     def get_queryset(self):
         return match_selectors.matches_of(user=self.request.user)
@@ -558,6 +566,7 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     serializer_class = s.PairingSerializer
     filter_backends = []
+    lookup_value_regex = ID
 
     def get_queryset(self):
         if permissions.is_secretariat(self.request.user):
@@ -607,7 +616,7 @@ class TokenViewSet(
 
     serializer_class = s.TokenSerializer
     lookup_field = "token_key"
-    lookup_value_regex = "[A-Za-z0-9_]+"
+    lookup_value_regex = "[A-Za-z0-9_]{1,30}"
     filter_backends = []
     pagination_class = None
 

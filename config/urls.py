@@ -8,3 +8,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("", include("frontend.urls")),
 ]
+
+handler400 = "api.errors.bad_request"
+handler404 = "api.errors.not_found"
+handler500 = "api.errors.server_error"

@@ -404,3 +404,10 @@ class GoalsForm(forms.Form):
     goals = forms.CharField(
         label=_("Goals"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("What is it for?"), max_length=100, help_text=_("For example: national CHM sync")
+    )
+    expires_in_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=365, initial=90)

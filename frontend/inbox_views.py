@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from marketplace import notifications, selectors
+from marketplace import notifications, selectors, services
 from marketplace.models import NotificationKind, NotificationPreference
 
 from . import forms
@@ -58,3 +58,31 @@ def unsubscribe(request, token: str):
             request, "frontend/unsubscribe.html", {"done": True, "label": label, "email": user.email}
         )
     return render(request, "frontend/unsubscribe.html", {"label": label, "email": user.email})
+
+
+@login_required
+def api_tokens(request):
+    """Personal API tokens: create one (its secret shown this once), see them, revoke them."""
+    form = forms.ApiTokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, secret = services.api_token_create(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            form = forms.ApiTokenForm()
+    return render(
+        request,
+        "frontend/api_tokens.html",
+        {"form": form, "secret": secret, "tokens": selectors.api_tokens_of(user=request.user)},
+    )
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, token_key: str):
+    token = selectors.access_api_token(user=request.user, token_key=token_key)
+    services.api_token_revoke(user=request.user, token=token)
+    messages.success(request, _("The token is revoked: programs using it are refused from now on."))
+    return redirect("api_tokens")

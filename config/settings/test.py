@@ -21,4 +21,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 SHOW_DEMO_LOGINS = False
 MATCHING_AUTO_INTRODUCE_SCORE = None  # tests that need it set it; suggestions stay "suggested"
 # The throttling test sets its own low rates; the others must not trip over each other's requests.
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"}}  # noqa: F405
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+}

@@ -209,3 +209,19 @@ def test_schema_and_documentation_pages_use_no_cdn(client):
         html = client.get(page).content.decode()
         assert "/static/drf_spectacular_sidecar/" in html
         assert "cdn" not in html.lower() and "https://" not in html.replace("https://schema.org", "")
+
+
+def test_tokens_page_shows_the_secret_once_and_revokes(client, world):
+    client.force_login(world.users["owner"])
+    created = client.post("/account/api-tokens/", {"name": "Portal sync", "expires_in_days": 30})
+    secret = created.context["secret"]
+    assert secret.startswith("chm_") and secret in created.content.decode()
+    assert secret not in client.get("/account/api-tokens/").content.decode()
+    bad = client.post("/account/api-tokens/", {"name": "", "expires_in_days": 0})
+    assert bad.status_code == 200 and bad.context["form"].errors and ApiToken.objects.count() == 1
+    key = ApiToken.objects.get().token_key
+    other = APIClient()
+    other.force_login(world.users["other"])
+    assert other.post(f"/account/api-tokens/{key}/revoke/").status_code == 404
+    assert client.post(f"/account/api-tokens/{key}/revoke/").status_code == 302
+    assert not ApiToken.objects.exists()

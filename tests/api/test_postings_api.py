@@ -322,3 +322,13 @@ def test_an_offer_posted_as_an_expert(world):
         response.json()["poster"]["type"] == "expert" and response.json()["poster"]["name"] == "Dr. Ana Ruiz"
     )
     assert Offer.objects.get().expert.user == person
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/needs/abc/", "/api/v1/needs/99999999999999999999/", "/api/v1/nowhere/", "/api/v1/offers/0.5/"]
+)
+def test_unknown_api_urls_are_json_404s(client, settings, path):
+    settings.DEBUG = False
+    response = client.get(path)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["code"] == "not_found"
