@@ -77,9 +77,7 @@ class PostingFilter(django_filters.FilterSet):
 
 
 class NeedFilter(PostingFilter):
-    party = django_filters.CharFilter(
-        field_name="party__code", max_length=2, label="ISO code of the Party"
-    )
+    party = django_filters.CharFilter(field_name="party__code", max_length=2, label="ISO code of the Party")
 
     class Meta:
         model = Need

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace import notifications
+from marketplace import notifications, services
 from marketplace.models import (
     ApiToken,
     Availability,
@@ -181,36 +181,21 @@ class PostingSerializer(serializers.ModelSerializer):
         return posting.status_message if posting.pk in self._visibility(posting)[0] else None
 
 
+def _fields(specific: tuple[str, ...]) -> list[str]:
+    common = PostingSerializer.COMMON
+    return [*common, *(field for field in specific if field not in common)]
+
+
 class NeedSerializer(PostingSerializer):
     class Meta(PostingSerializer.Meta):
         model = Need
-        fields = [
-            *PostingSerializer.COMMON,
-            "beneficiaries",
-            "timeframe_start",
-            "timeframe_end",
-            "budget_note",
-        ]
+        fields = _fields(services.NEED_FIELDS)
 
 
 class OfferSerializer(PostingSerializer):
     class Meta(PostingSerializer.Meta):
         model = Offer
-        fields = [
-            *PostingSerializer.COMMON,
-            "kind",
-            "global_coverage",
-            "delivery_languages",
-            "capacity",
-            "starts_on",
-            "ends_on",
-            "delivery_format",
-            "seats",
-            "readiness_level",
-            "licensing_terms",
-            "eligibility",
-            "deadline",
-        ]
+        fields = _fields(services.OFFER_FIELDS)
 
 
 def _code_list(max_length: int, **kwargs):

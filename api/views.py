@@ -81,6 +81,8 @@ class PartyList(generics.ListAPIView):
 
 
 class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Organizations that post needs and offers (public)."""
+
     lookup_value_regex = ID
     permission_classes = [AllowAny]
     serializer_class = s.OrganizationSerializer
@@ -89,9 +91,9 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ExpertViewSet(viewsets.ReadOnlyModelViewSet):
-    lookup_value_regex = ID
     """Experts' public profiles, for signed-in users; never their e-mail address."""
 
+    lookup_value_regex = ID
     serializer_class = s.ExpertSerializer
     queryset = (
         ExpertProfile.objects.filter(user__is_active=True)
@@ -293,7 +295,6 @@ class OpenDataView(generics.ListAPIView):
     permission_classes = [AllowAny]
     pagination_class = None
     filter_backends = [DjangoFilterBackend]
-    metadata_class = None  # OPTIONS would describe the view in a format these renderers do not write
     kind = "need"
 
     def get_queryset(self):

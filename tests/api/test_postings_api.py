@@ -325,10 +325,19 @@ def test_an_offer_posted_as_an_expert(world):
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/needs/abc/", "/api/v1/needs/99999999999999999999/", "/api/v1/nowhere/", "/api/v1/offers/0.5/"]
+    "path",
+    ["/api/v1/needs/abc/", "/api/v1/needs/99999999999999999999/", "/api/v1/nowhere/", "/api/v1/offers/0.5/"],
 )
 def test_unknown_api_urls_are_json_404s(client, settings, path):
     settings.DEBUG = False
     response = client.get(path)
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert response.json()["errors"][0]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/notification-preferences/", "/api/v1/open-data/needs.csv", "/api/v1/needs/"]
+)
+def test_options_is_refused_in_the_api_shape(world, path):
+    response = world.client("owner").options(path)
+    assert response.status_code == 405 and response.json()["errors"][0]["code"] == "method_not_allowed"
