@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace import notifications, services
+from marketplace import notifications
 from marketplace.models import (
     ApiToken,
     Availability,
@@ -181,21 +181,37 @@ class PostingSerializer(serializers.ModelSerializer):
         return posting.status_message if posting.pk in self._visibility(posting)[0] else None
 
 
-def _fields(specific: tuple[str, ...]) -> list[str]:
-    common = PostingSerializer.COMMON
-    return [*common, *(field for field in specific if field not in common)]
-
-
+# Public fields are listed one by one (not derived from the services' field lists, which hold the contact).
 class NeedSerializer(PostingSerializer):
     class Meta(PostingSerializer.Meta):
         model = Need
-        fields = _fields(services.NEED_FIELDS)
+        fields = [
+            *PostingSerializer.COMMON,
+            "beneficiaries",
+            "timeframe_start",
+            "timeframe_end",
+            "budget_note",
+        ]
 
 
 class OfferSerializer(PostingSerializer):
     class Meta(PostingSerializer.Meta):
         model = Offer
-        fields = _fields(services.OFFER_FIELDS)
+        fields = [
+            *PostingSerializer.COMMON,
+            "kind",
+            "global_coverage",
+            "delivery_languages",
+            "capacity",
+            "starts_on",
+            "ends_on",
+            "delivery_format",
+            "seats",
+            "readiness_level",
+            "licensing_terms",
+            "eligibility",
+            "deadline",
+        ]
 
 
 def _code_list(max_length: int, **kwargs):
