@@ -40,6 +40,13 @@ from . import serializers as s
 ID = "[0-9]{1,18}"
 
 
+def _valid(request, serializer_class, **kwargs) -> dict:
+    """The request body, checked by the serializer (400 with field messages otherwise)."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 class IsSecretariat(BasePermission):
     def has_permission(self, request, view):
         return permissions.is_secretariat(request.user)
@@ -165,20 +172,15 @@ class PostingViewSet(
         return {"create": create, "partial_update": update}.get(self.action, read)
 
     def create(self, request, *args, **kwargs):
-        data = self._valid(self.serializers[1])
+        data = _valid(request, self.serializers[1])
         poster = {key: data.pop(key) for key in ("party", "organization", "as_expert") if key in data}
         create = services.need_create if self.kind == "need" else services.offer_create
         return self._read(create(user=request.user, data=data, **poster), status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         posting = self.get_object()
-        data = self._valid(self.serializers[2], partial=True)
+        data = _valid(request, self.serializers[2], partial=True)
         return self._read(services.posting_update(user=request.user, posting=posting, data=data))
-
-    def _valid(self, serializer_class, **kwargs) -> dict:
-        serializer = serializer_class(data=self.request.data, **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
@@ -191,7 +193,7 @@ class PostingViewSet(
     def close(self, request, pk=None):
         """Close a posting: fulfilled or withdrawn (owners)."""
         posting = self.get_object()
-        data = self._valid(s.CloseSerializer)
+        data = _valid(request, s.CloseSerializer)
         return self._read(services.posting_close(user=request.user, posting=posting, reason=data["reason"]))
 
     @extend_schema(request=None)
@@ -205,7 +207,7 @@ class PostingViewSet(
     def request_changes(self, request, pk=None):
         """Send a submitted posting back to its owners with a message (secretariat)."""
         posting = self.get_object()
-        data = self._valid(s.MessageSerializer)
+        data = _valid(request, s.MessageSerializer)
         return self._read(services.posting_request_changes(user=request.user, posting=posting, **data))
 
     @extend_schema(request=s.MessageSerializer)
@@ -213,7 +215,7 @@ class PostingViewSet(
     def reject(self, request, pk=None):
         """Refuse a submitted posting, with the reason (secretariat)."""
         posting = self.get_object()
-        data = self._valid(s.MessageSerializer)
+        data = _valid(request, s.MessageSerializer)
         return self._read(services.posting_reject(user=request.user, posting=posting, **data))
 
     @extend_schema(responses=s.SuggestionSerializer(many=True))
@@ -253,7 +255,7 @@ class PostingViewSet(
     def interest(self, request, pk=None):
         """Express interest in this posting with one of your own published postings of the other kind."""
         posting = self.get_object()
-        data = self._valid(s.InterestSerializer)
+        data = _valid(request, s.InterestSerializer)
         own_model = Offer if self.kind == "need" else Need
         own = (
             selectors.postings_owned_by(user=request.user, model=own_model).filter(pk=data["posting"]).first()
@@ -335,9 +337,7 @@ class Import(generics.GenericAPIView):
 
     @extend_schema(responses={200: s.ImportReportSerializer, 201: s.ImportReportSerializer})
     def post(self, request):
-        serializer = s.ImportSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _valid(request, s.ImportSerializer)
         text = data["content"] if "content" in data else _decoded(data["file"])
         report = imports.postings_import(
             user=request.user,
@@ -397,7 +397,7 @@ def _match_action(name: str, summary: str):
     @extend_schema(request=body, responses=s.MatchDetailSerializer, summary=summary)
     def act(self, request, pk=None):
         match = match_selectors.access_match(user=request.user, pk=pk)
-        data = self._valid(body) if body else {}
+        data = _valid(request, body) if body else {}
         service(user=request.user, match=match, **data)
         return _match_response(request, match)
 
@@ -422,16 +422,11 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_serializer_class(self):
         return s.MatchSerializer if self.action == "list" else s.MatchDetailSerializer
 
-    def _valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
     @extend_schema(request=s.MatchCreateSerializer, responses={201: s.MatchDetailSerializer})
     def create(self, request):
         """Pair a need with an offer by hand; it is introduced at once (secretariat)."""
         _secretariat_only(request)
-        data = self._valid(s.MatchCreateSerializer)
+        data = _valid(request, s.MatchCreateSerializer)
         need = selectors.access_posting(user=request.user, kind="need", pk=data["need"])
         offer = selectors.access_posting(user=request.user, kind="offer", pk=data["offer"])
         return _match_response(
@@ -454,7 +449,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         match = match_selectors.access_match(user=request.user, pk=pk)
         if request.method == "POST":
             note = match_services.match_note_add(
-                user=request.user, match=match, **self._valid(s.NoteSerializer)
+                user=request.user, match=match, **_valid(request, s.NoteSerializer)
             )
             return Response(s.NoteSerializer(note).data, status.HTTP_201_CREATED)
         return Response(s.NoteSerializer(match.notes.select_related("author"), many=True).data)
@@ -508,12 +503,11 @@ class MatchBulkCuration(generics.GenericAPIView):
 
     @extend_schema(responses=s.BulkResultSerializer)
     def post(self, request):
-        serializer = s.BulkCurationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = _valid(request, s.BulkCurationSerializer)
         done, skipped = match_services.matches_curate_bulk(
             user=request.user,
-            match_ids=serializer.validated_data["matches"],
-            action=serializer.validated_data["action"],
+            match_ids=data["matches"],
+            action=data["action"],
         )
         return Response({"done": done, "skipped": skipped})
 
@@ -536,11 +530,8 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=s.MarkReadSerializer, responses=s.MarkedSerializer)
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request):
-        serializer = s.MarkReadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        marked = notifications.notifications_mark_read(
-            user=request.user, ids=serializer.validated_data.get("ids")
-        )
+        data = _valid(request, s.MarkReadSerializer)
+        marked = notifications.notifications_mark_read(user=request.user, ids=data.get("ids"))
         return Response({"marked": marked})
 
 
@@ -553,9 +544,8 @@ class NotificationPreferences(generics.GenericAPIView):
         return Response(selectors.notification_preferences_of(user=request.user))
 
     def put(self, request):
-        serializer = s.PreferencesSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        notifications.preferences_save(user=request.user, frequencies=serializer.validated_data)
+        data = _valid(request, s.PreferencesSerializer)
+        notifications.preferences_save(user=request.user, frequencies=data)
         return Response(selectors.notification_preferences_of(user=request.user))
 
 
@@ -590,9 +580,8 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def check_ins(self, request, pk=None):
         """Record a check-in on the pairing (either side, or the secretariat)."""
         pairing = self.get_object()
-        serializer = s.CheckInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        check_in = mentoring.check_in_add(user=request.user, pairing=pairing, **serializer.validated_data)
+        data = _valid(request, s.CheckInSerializer)
+        check_in = mentoring.check_in_add(user=request.user, pairing=pairing, **data)
         return Response(s.CheckInSerializer(check_in).data, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.MilestoneSerializer, responses={201: s.MilestoneSerializer})
@@ -600,9 +589,8 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def milestones(self, request, pk=None):
         """Add a milestone with its due date."""
         pairing = self.get_object()
-        serializer = s.MilestoneSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        milestone = mentoring.milestone_add(user=request.user, pairing=pairing, **serializer.validated_data)
+        data = _valid(request, s.MilestoneSerializer)
+        milestone = mentoring.milestone_add(user=request.user, pairing=pairing, **data)
         return Response(s.MilestoneSerializer(milestone).data, status.HTTP_201_CREATED)
 
 
@@ -629,9 +617,8 @@ class TokenViewSet(
 
     @extend_schema(request=s.TokenCreateSerializer, responses={201: s.NewTokenSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = s.TokenCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        token, secret = services.api_token_create(user=request.user, **serializer.validated_data)
+        data = _valid(request, s.TokenCreateSerializer)
+        token, secret = services.api_token_create(user=request.user, **data)
         token.token = secret
         return Response(s.NewTokenSerializer(token).data, status.HTTP_201_CREATED)
 
