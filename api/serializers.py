@@ -318,6 +318,15 @@ class OutcomeSerializer(serializers.ModelSerializer):
         fields = ["side", "outcome", "rating", "feedback", "reported_at"]
 
 
+class MatchListSerializer(serializers.ListSerializer):
+    """Looks up, once per page, the labels every match's reasons name."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.context["labels"] = match_selectors.reason_labels(items)
+        return super().to_representation(items)
+
+
 class MatchSerializer(serializers.ModelSerializer):
     need = serializers.SerializerMethodField()
     offer = serializers.SerializerMethodField()
@@ -328,6 +337,7 @@ class MatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Match
+        list_serializer_class = MatchListSerializer
         fields = [
             "id",
             "status",
@@ -364,7 +374,10 @@ class MatchSerializer(serializers.ModelSerializer):
         return self._side(match.offer)
 
     def get_reasons(self, match) -> list[str]:
-        return reason_lines(match.reasons, match_selectors.reason_labels([match]))
+        labels = self.context.get("labels")
+        return reason_lines(
+            match.reasons, labels if labels is not None else match_selectors.reason_labels([match])
+        )
 
     def get_my_sides(self, match) -> list[str]:
         return sorted(sides_of(self.context["request"].user, match))
