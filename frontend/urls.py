@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import inbox_views, match_views, mentoring_views, views, workbench_views
+from . import dashboard_views, inbox_views, match_views, mentoring_views, views, workbench_views
 
 KIND = "<str:kind>"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("matches/<int:pk>/", match_views.match_detail, name="match_detail"),
     path("matches/<int:pk>/<str:action>/", match_views.match_act, name="match_act"),
     path("case-studies/", match_views.case_studies, name="case_studies"),
+    path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
+    path("dashboard/<slug:table>.csv", dashboard_views.dashboard_csv, name="dashboard_csv"),
     path("notifications/", inbox_views.inbox, name="inbox"),
     path("notifications/read/", inbox_views.inbox_mark_read, name="inbox_mark_read"),
     path("notifications/preferences/", inbox_views.preferences, name="preferences"),

@@ -12,6 +12,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
+def reference_data(transactional_db):
+    """For tests whose data must be committed (a live server, a worker process): their flush at the end
+    empties every table, reference data included, so each such test loads it again (the loader is
+    idempotent)."""
+    loader.load_parties()
+    loader.load_vocabulary()
+
+
+@pytest.fixture
 def secretariat(db):
     from tests.factories import SecretariatFactory
 

@@ -1,0 +1,115 @@
+"""The gap-analysis dashboard: public, server-drawn SVG charts (no script), each table also as CSV."""
+
+import csv
+import math
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from marketplace.imports import FORMULA_STARTS
+from matching import dashboard
+
+BAR_ROWS = 12  # a chart shows the widest gaps; the table and the CSV have every row
+BAR_LENGTH = 288  # SVG units of the longest bar (the chart is 600 wide: labels, bars, counts)
+MAP_WIDTH, MAP_HEIGHT = 360, 180  # degrees: an equirectangular projection, one unit per degree
+
+
+def _bars(rows: list[dashboard.GapRow]) -> dict:
+    shown = rows[:BAR_ROWS]
+    largest = max([max(row.needs, row.offers) for row in shown] or [1]) or 1
+    return {
+        "rows": [
+            {
+                "row": row,
+                "needs": BAR_LENGTH * row.needs / largest,
+                "offers": BAR_LENGTH * row.offers / largest,
+                "y": 28 * i,
+            }
+            for i, row in enumerate(shown)
+        ],
+        "height": 28 * len(shown) + 4,
+    }
+
+
+def _map_points(rows: list[dashboard.CountryRow]) -> list[dict]:
+    largest = max([max(row.needs, row.offers) for row in rows] or [1]) or 1
+
+    def radius(count: int) -> float:
+        return round(1.5 + 6 * math.sqrt(count / largest), 2) if count else 0
+
+    return [
+        {
+            "row": row,
+            "x": row.longitude,
+            "y": -row.latitude,
+            "needs": radius(row.needs),
+            "offers": radius(row.offers),
+        }
+        for row in rows
+    ]
+
+
+def _tables() -> dict:
+    tables = {name: dashboard.gaps_by_term(scheme) for name, scheme in dashboard.GAP_SCHEMES.items()}
+    tables["regions"] = dashboard.gaps_by_region()
+    return tables
+
+
+def dashboard_page(request):
+    tables = _tables()
+    countries = dashboard.by_country()
+    return render(
+        request,
+        "frontend/dashboard.html",
+        {
+            "headline": dashboard.headline(),
+            "charts": [
+                {
+                    "name": name,
+                    "title": title,
+                    "table": tables[name],
+                    "bars": _bars(tables[name]),
+                }
+                for name, title in (
+                    ("subjects", _("By subject")),
+                    ("gbf-targets", _("By GBF target")),
+                    ("support-types", _("By type of support")),
+                    ("regions", _("By UN regional group")),
+                )
+            ],
+            "countries": countries,
+            "points": _map_points(countries),
+            "worldwide_offers": dashboard.worldwide_offers(),
+            "waiting": dashboard.needs_waiting_longest(),
+            "map_size": (MAP_WIDTH, MAP_HEIGHT),
+        },
+    )
+
+
+def _cell(value):
+    """Text that a spreadsheet would run as a formula goes out behind a quote (as in the open-data CSV)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def dashboard_csv(request, table: str):
+    if table in ("subjects", "gbf-targets", "support-types", "regions"):
+        header = ["code", "label", "open_needs", "open_offers", "gap"]
+        rows = [[r.code, r.label, r.needs, r.offers, r.gap] for r in _tables()[table]]
+    elif table == "countries":
+        header = ["code", "name", "open_needs", "open_offers", "latitude", "longitude"]
+        rows = [[r.code, r.name, r.needs, r.offers, r.latitude, r.longitude] for r in dashboard.by_country()]
+    elif table == "waiting":
+        header = ["need_id", "title", "poster", "published_at", "days_waiting"]
+        rows = [
+            [w.need.pk, w.need.title, str(w.need.poster), w.need.published_at.date().isoformat(), w.days]
+            for w in dashboard.needs_waiting_longest(limit=100)
+        ]
+    else:
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="chm-dashboard-{table}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows([_cell(value) for value in row] for row in rows)
+    return response

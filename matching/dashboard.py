@@ -1,0 +1,189 @@
+"""Reads for the gap-analysis dashboard: where demand outruns supply, and how fast needs find help.
+
+Open postings are the published ones. Every figure is computed from the database on each call; the
+numbers involved (hundreds to a few thousand postings) keep that to a handful of aggregate queries.
+"""
+
+import json
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from marketplace.models import Need, Offer, Party, PostingStatus, Region, Scheme, Term
+
+from .models import Match
+
+# Approximate centres (latitude, longitude) of the Parties, from the world-countries data set (ODbL 1.0);
+# the European Union's is its geographic centre.
+CENTRES_FILE = Path(__file__).resolve().parent.parent / "seed_data" / "country_centres.json"
+
+GAP_SCHEMES = {
+    "subjects": Scheme.SUBJECT,
+    "gbf-targets": Scheme.GBF_TARGET,
+    "support-types": Scheme.SUPPORT_TYPE,
+}
+FIELD_OF_SCHEME = {
+    Scheme.SUBJECT: "subjects",
+    Scheme.GBF_TARGET: "gbf_targets",
+    Scheme.SUPPORT_TYPE: "support_types",
+}
+
+
+@dataclass(frozen=True)
+class GapRow:
+    code: str
+    label: str
+    needs: int
+    offers: int
+
+    @property
+    def gap(self) -> int:
+        return self.needs - self.offers
+
+
+@dataclass(frozen=True)
+class CountryRow:
+    code: str
+    name: str
+    needs: int
+    offers: int
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class WaitingNeed:
+    need: Need
+    days: int
+
+
+def _open(model):
+    return model.objects.filter(status=PostingStatus.PUBLISHED)
+
+
+def gaps_by_term(scheme: str) -> list[GapRow]:
+    """Open needs and open offers per vocabulary term, the widest gap first."""
+    field = FIELD_OF_SCHEME[scheme]
+    terms = Term.objects.filter(scheme=scheme, is_active=True).order_by("position", "code")
+    counts = {}
+    for side, model in (("needs", Need), ("offers", Offer)):
+        related = model._meta.get_field(field).remote_field.related_name
+        counts[side] = dict(
+            terms.annotate(
+                n=Count(related, filter=Q(**{f"{related}__status": PostingStatus.PUBLISHED}), distinct=True)
+            ).values_list("code", "n")
+        )
+    rows = [GapRow(t.code, t.label, counts["needs"][t.code], counts["offers"][t.code]) for t in terms]
+    return sorted((r for r in rows if r.needs or r.offers), key=lambda r: (-r.gap, -r.needs, r.label))
+
+
+def gaps_by_region() -> list[GapRow]:
+    """Open needs from each UN regional group against the open offers that serve it (worldwide offers and
+    offers for the region or one of its countries)."""
+    rows = []
+    for code, label in Region.choices:
+        needs = _open(Need).filter(Q(party__region=code) | Q(countries__region=code)).distinct().count()
+        offers = (
+            _open(Offer)
+            .filter(Q(global_coverage=True) | Q(regions__contains=[code]) | Q(countries__region=code))
+            .distinct()
+            .count()
+        )
+        rows.append(GapRow(code, str(label), needs, offers))
+    return sorted(rows, key=lambda r: (-r.gap, r.label))
+
+
+@cache
+def country_centres() -> dict[str, tuple[float, float]]:
+    return {code: tuple(centre) for code, centre in json.loads(CENTRES_FILE.read_text()).items()}
+
+
+def by_country() -> list[CountryRow]:
+    """Open needs from or about each country and open offers naming it, for every country with either;
+    offers available worldwide are counted apart (`worldwide_offers`)."""
+    needs: dict[str, set[int]] = {}
+    for pk, code in _open(Need).filter(party__isnull=False).values_list("pk", "party__code"):
+        needs.setdefault(code, set()).add(pk)
+    for pk, code in _open(Need).values_list("pk", "countries__code"):
+        if code:
+            needs.setdefault(code, set()).add(pk)
+    offers: dict[str, set[int]] = {}
+    for pk, code in _open(Offer).values_list("pk", "countries__code"):
+        if code:
+            offers.setdefault(code, set()).add(pk)
+    centres = country_centres()
+    rows = []
+    for party in Party.objects.filter(code__in=needs.keys() | offers.keys()).order_by("name_en"):
+        latitude, longitude = centres.get(party.code, (0.0, 0.0))
+        rows.append(
+            CountryRow(
+                party.code,
+                str(party),
+                len(needs.get(party.code, ())),
+                len(offers.get(party.code, ())),
+                latitude,
+                longitude,
+            )
+        )
+    return rows
+
+
+def worldwide_offers() -> int:
+    return _open(Offer).filter(global_coverage=True).count()
+
+
+def _first_connections() -> dict[int, datetime]:
+    return dict(
+        Match.objects.filter(connected_at__isnull=False)
+        .values("need_id")
+        .annotate(first=Min("connected_at"))
+        .values_list("need_id", "first")
+    )
+
+
+@dataclass(frozen=True)
+class Headline:
+    open_needs: int
+    open_offers: int
+    needs_published: int
+    needs_connected: int
+    median_days_to_connection: float | None
+
+    @property
+    def match_rate(self) -> float | None:
+        """Share of the needs ever published that reached a connection (both sides accepted)."""
+        return self.needs_connected / self.needs_published if self.needs_published else None
+
+
+def headline() -> Headline:
+    first = _first_connections()
+    published = dict(Need.objects.filter(published_at__isnull=False).values_list("pk", "published_at"))
+    waits = [
+        (first[pk] - published_at).total_seconds() / 86400
+        for pk, published_at in published.items()
+        if pk in first and first[pk] >= published_at
+    ]
+    return Headline(
+        open_needs=_open(Need).count(),
+        open_offers=_open(Offer).count(),
+        needs_published=len(published),
+        needs_connected=sum(1 for pk in published if pk in first),
+        median_days_to_connection=statistics.median(waits) if waits else None,
+    )
+
+
+def needs_waiting_longest(*, limit: int = 10) -> list[WaitingNeed]:
+    """Open needs that no match has connected yet, longest published first."""
+    waiting = (
+        _open(Need)
+        .exclude(matches__connected_at__isnull=False)
+        .select_related("party", "organization")
+        .order_by("published_at", "pk")[:limit]
+    )
+    now = timezone.now()
+    return [WaitingNeed(need, (now - need.published_at).days) for need in waiting]

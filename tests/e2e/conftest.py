@@ -1,0 +1,87 @@
+"""Real-browser tests: Playwright drives Debian's Chromium (`apt-get install chromium`, done by `.ci/run`)
+against pytest-django's live server. In CI a missing browser fails the run instead of skipping it."""
+
+import os
+import shutil
+
+import pytest
+
+# Playwright's synchronous API runs an event loop in the test's thread; the ORM calls the tests make between
+# browser steps are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
+
+
+def _chromium() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = _chromium()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def javascript(request) -> bool:
+    return request.param
+
+
+@pytest.fixture
+def open_context(browser, live_server):
+    """A new browser profile (cookies, language) per person; closed after the test."""
+    contexts = []
+
+    def open_(*, javascript: bool = True, locale: str = "en-GB"):
+        context = browser.new_context(
+            base_url=live_server.url,
+            java_script_enabled=javascript,
+            locale=locale,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def sign_in(context, email: str):
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill('input[name="login"]', email)
+    page.fill('input[name="password"]', PASSWORD)
+    page.locator('form:has(input[name="login"]) [type="submit"]').click()
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, page.content()[:2000]
+    return page
+
+
+def assert_accessible(page, name: str):
+    """axe-core (vendored by axe-playwright-python, no network): no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [
+        (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{name}: {bad}"
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(reference_data):
+    """The live server needs committed data: these tests run in transactions that end with a flush."""
