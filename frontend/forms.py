@@ -88,7 +88,7 @@ class PostingForm(forms.Form):
             label=self.countries_label,
             choices=_party_choices(),
             required=False,
-            widget=forms.SelectMultiple(attrs={"size": 8}),
+            widget=forms.SelectMultiple(attrs={"size": 8, "aria-labelledby": "legend-countries"}),
             help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
         )
         self.fields["regions"] = forms.MultipleChoiceField(

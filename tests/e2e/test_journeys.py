@@ -147,6 +147,9 @@ def test_main_pages_have_no_serious_accessibility_violation(people, open_context
     for name, url in [
         ("posting", f"/needs/{need.pk}/"),
         ("my matches", "/my/matches/"),
+        ("post a need", "/needs/new/"),
+        ("notifications", "/notifications/"),
+        ("mentoring", "/mentoring/"),
         ("match", f"/matches/{match.pk}/"),
     ]:
         chad.goto(url)
