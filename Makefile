@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install translations run setup test lint db-stop clean
+.PHONY: install translations run setup test lint backup restore db-stop clean
 
 install: $(STAMP)
 
@@ -33,6 +33,14 @@ test: install translations
 
 lint: install
 	$(BIN)/ruff check .
+
+# The database (embedded, or DATABASE_URL) to and from backups/<name>-<UTC time>.dump (pg_dump custom format).
+backup: install
+	$(BIN)/python -m config.backup backup
+
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/<name>-<time>.dump" >&2; exit 2; }
+	$(BIN)/python -m config.backup restore "$(FILE)"
 
 db-stop: install
 	$(BIN)/python -m config.embedded_postgres stop

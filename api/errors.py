@@ -2,16 +2,47 @@
 `{"type": "validation_error", "errors": [{"code": ..., "detail": ..., "attr": "field"}]}`.
 The services raise Django's exceptions; they become the API's own here, keeping their messages."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_standardized_errors.handler import ExceptionHandler as StandardHandler
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 
+from marketplace.ratelimits import PostingRateLimited
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+
+
+def too_large_message() -> str:
+    return _("The request is too large: at most %(size)s.") % {
+        "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    }
+
 
 class ExceptionHandler(StandardHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, PostingRateLimited):  # a ValidationError, but the answer is 429 with Retry-After
+            throttled = exceptions.Throttled(wait=exc.wait)
+            throttled.detail = exceptions.ErrorDetail(exc.messages[0], code=throttled.default_code)
+            return throttled
+        if isinstance(exc, RequestDataTooBig):
+            return PayloadTooLarge(too_large_message())
+        if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+            return exceptions.ParseError(_("Too many fields in the request."))
         if isinstance(exc, ValidationError):
             detail = get_error_detail(exc)  # keeps each message's code
             return exceptions.ValidationError(
@@ -39,6 +70,10 @@ def not_found(request, exception):
 
 
 def bad_request(request, exception):
+    if isinstance(exception, RequestDataTooBig):  # a form or body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.path.startswith("/api/"):
+            return _error("client_error", "too_large", too_large_message(), 413)
+        return HttpResponse(f"<h1>413</h1><p>{escape(too_large_message())}</p>", status=413)
     if request.path.startswith("/api/"):
         return _error("client_error", "bad_request", "Bad request.", 400)
     return defaults.bad_request(request, exception)

@@ -2,7 +2,6 @@
 
 import django_filters
 from django.conf import settings
-from django.db.models import Case, IntegerField, Value, When
 
 from marketplace import permissions, selectors
 from marketplace.models import (
@@ -67,13 +66,7 @@ class PostingFilter(django_filters.FilterSet):
     def filter_meaning(self, queryset, name, value):
         if not value.strip():
             return queryset
-        side = "need" if queryset.model is Need else "offer"
-        ids = match_selectors.open_postings_like(side, value, limit=settings.API_SEMANTIC_SEARCH_LIMIT)
-        closeness = Case(
-            *(When(pk=pk, then=Value(position)) for position, pk in enumerate(ids)),
-            output_field=IntegerField(),
-        )
-        return queryset.filter(pk__in=ids).annotate(closeness=closeness).order_by("closeness")
+        return match_selectors.closest_in_meaning(queryset, value, limit=settings.API_SEMANTIC_SEARCH_LIMIT)
 
 
 class NeedFilter(PostingFilter):

@@ -7,7 +7,7 @@ import io
 from django.urls import reverse
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from marketplace.imports import FORMULA_STARTS, FREE_TEXT_COLUMNS, columns
+from marketplace.imports import FORMULA_STARTS, columns
 from marketplace.models import Language, Need, Offer, OfferKind, Region
 from marketplace.notifications import absolute_url
 
@@ -56,7 +56,9 @@ def _cell(column: str, value) -> str:
     if isinstance(value, list | tuple):
         return ";".join(value)
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    if column in FREE_TEXT_COLUMNS and text.startswith(FORMULA_STARTS):
+    # Any cell, not only the free texts: names of organizations and experts and imported refs are typed by
+    # users too.
+    if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
 

@@ -1,6 +1,7 @@
 """What the API reads and writes. Serializers check shapes and types only; the services own every rule."""
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -583,6 +584,9 @@ class NewTokenSerializer(TokenSerializer):
 # --- Open formats -----------------------------------------------------------------------------------------
 
 
+IMPORT_FILE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".txt")
+
+
 class ImportSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["need", "offer"])
     format = serializers.ChoiceField(choices=["csv", "jsonl"])
@@ -601,6 +605,20 @@ class ImportSerializer(serializers.Serializer):
         default=PostingStatus.DRAFT,
         help_text="Leave the postings as drafts, submit them for validation, or publish them (secretariat)",
     )
+
+    def validate_file(self, upload):
+        # Django keeps only the last part of an uploaded file's name ("../../etc/passwd" arrives as "passwd")
+        # and the file is read, never stored; a name that is not a text file's is refused all the same.
+        if not upload.name.lower().endswith(IMPORT_FILE_SUFFIXES):
+            raise serializers.ValidationError(
+                _("Send a .csv, .jsonl or .txt file (not %(name)s).") % {"name": upload.name}
+            )
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # None: no limit, as for Django
+        if limit is not None and upload.size > limit:
+            raise serializers.ValidationError(
+                _("The file is too large: at most %(size)s.") % {"size": filesizeformat(limit)}
+            )
+        return upload
 
     def validate(self, data):
         if ("content" in data) == ("file" in data):

@@ -1,3 +1,5 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
@@ -5,6 +7,11 @@ from rest_framework.routers import SimpleRouter
 from . import views
 
 app_name = "api"
+
+# Swagger UI and Redoc are third-party pages: they inline styles (Redoc at run time) and Redoc's search runs
+# in a worker made from a blob. Their scripts stay under the site's policy (files from here, Redoc's start-up
+# block by nonce); styles are relaxed on these two pages only.
+docs_policy = csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})
 
 router = SimpleRouter()
 router.register("needs", views.NeedViewSet, basename="need")
@@ -33,10 +40,10 @@ urlpatterns = [
     path("open-data/offers.jsonld", views.OpenDataJSONLD.as_view(kind="offer"), name="offers-jsonld"),
     path("import/", views.Import.as_view(), name="import"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        docs_policy(SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")),
         name="redoc",
     ),
     *router.urls,

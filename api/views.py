@@ -13,7 +13,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -35,6 +34,7 @@ from matching.explanations import reason_lines
 
 from . import filters, open_formats
 from . import serializers as s
+from .parsers import JSONParser, MultiPartParser
 
 # Ids in URLs: digits only, within PostgreSQL's bigint; anything else is a 404 before any query.
 ID = "[0-9]{1,18}"

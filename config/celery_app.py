@@ -1,9 +1,36 @@
+import functools
+import logging
 import os
 
 from celery import Celery
+from celery.contrib.django.task import DjangoTask
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = Celery("chm_matchmaker")
+logger = logging.getLogger(__name__)
+
+
+class Task(DjangoTask):
+    """`delay_on_commit` that survives an unreachable broker: the write has committed by then, so the
+    caller must still get its answer. Periodic sweeps find the lost task again: pending e-mails
+    (marketplace.tasks.requeue_pending_notifications), unmatched postings
+    (matching.tasks.match_pending_postings)."""
+
+    def delay_on_commit(self, *args, **kwargs) -> None:
+        from django.db import transaction
+
+        transaction.on_commit(functools.partial(self._delay_or_log, args, kwargs))
+
+    def _delay_or_log(self, args, kwargs) -> None:
+        try:
+            self.delay(*args, **kwargs)
+        except BrokerUnreachable:
+            logger.exception(
+                "Broker unreachable: %s%r not queued; the periodic sweep will queue it", self.name, args
+            )
+
+
+app = Celery("chm_matchmaker", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

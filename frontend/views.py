@@ -1,7 +1,10 @@
 """Server-rendered pages. Views read through selectors, write through services, and stay thin."""
 
+from dataclasses import replace
 from functools import wraps
 
+from allauth.account import views as allauth_views
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -70,20 +73,33 @@ def home(request):
 def posting_list(request, kind: str):
     model = _kind_or_404(kind)
     params = request.GET
-    filters = selectors.PostingFilters(
-        **{name: params.get(name, "").strip()[:200] for name in selectors.PostingFilters.__dataclass_fields__}
+    filters = selectors.PostingFilters(  # without NUL characters, which PostgreSQL refuses in text
+        **{
+            name: params.get(name, "").replace("\x00", "").strip()[:200]
+            for name in selectors.PostingFilters.__dataclass_fields__
+        }
     )
-    postings = selectors.published_postings(model=model, filters=filters)
+    by_meaning = bool(filters.q and params.get("by_meaning"))
+    if by_meaning:  # the words' meaning, in any language, instead of the words themselves
+        postings = matching_selectors.closest_in_meaning(
+            selectors.published_postings(model=model, filters=replace(filters, q="")),
+            filters.q,
+            limit=settings.API_SEMANTIC_SEARCH_LIMIT,
+        )
+    else:
+        postings = selectors.published_postings(model=model, filters=filters)
     page = Paginator(postings, PAGE_SIZE).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
     return render(
         request,
-        "frontend/posting_list.html",
+        # HTMX swaps the results in place; without JavaScript the form reloads the whole page
+        "frontend/_posting_results.html" if request.htmx else "frontend/posting_list.html",
         {
             "kind": kind,
             "page": page,
             "filters": filters,
+            "by_meaning": by_meaning,
             "query": query.urlencode() + "&" if query else "",
             "vocabulary": selectors.vocabulary(),
             "regions": Region.choices,
@@ -418,3 +434,17 @@ def invitation_accept(request, pk: int):
     services.organization_invitation_accept(user=request.user, invitation=invitation)
     messages.success(request, _("You are now a member of %(org)s.") % {"org": invitation.organization.name})
     return redirect("my_postings")
+
+
+# --- Sign-in ----------------------------------------------------------------------------------------
+
+
+class LoginView(allauth_views.LoginView):
+    """allauth's sign-in page; once an account's failed attempts reach ACCOUNT_RATE_LIMITS["login_failed"],
+    the refusal (allauth's message on the form) is a 429, so that scripts see it as one."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if any(error.code == "too_many_login_attempts" for error in form.non_field_errors().as_data()):
+            response.status_code = 429
+        return response

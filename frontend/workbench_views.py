@@ -100,8 +100,8 @@ def match_create(request):
 @secretariat_required
 def audit_log(request):
     entries = AuditEntry.objects.select_related("actor")
-    if request.GET.get("action"):
-        entries = entries.filter(action=request.GET["action"][:60])
+    if request.GET.get("action"):  # without NUL characters, which PostgreSQL refuses in text
+        entries = entries.filter(action=request.GET["action"].replace("\x00", "")[:60])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
     return render(request, "frontend/audit_log.html", {"page": page, "actions": actions})

@@ -27,7 +27,6 @@ FIELD_COLUMNS = {"need": services.NEED_FIELDS, "offer": services.OFFER_FIELDS}
 RELATION_COLUMNS = tuple(services.RELATION_FIELDS)
 # Columns of the export that say where a row came from; read and ignored on import.
 EXPORT_ONLY_COLUMNS = ("id", "url", "status", "poster", "published_at")
-FREE_TEXT_COLUMNS = ("title", "description", "beneficiaries", "budget_note", "licensing_terms", "eligibility")
 # A spreadsheet runs a cell starting with one of these as a formula: the export puts such text behind a
 # quote, which the import takes off again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -84,7 +83,7 @@ def parse_rows(*, file_format: str, text: str) -> list[dict | str]:
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
             row = None
         rows.append(row if isinstance(row, dict) else _("This line is not a JSON object."))
     return rows
@@ -135,6 +134,9 @@ def _import_row(
         raise ValidationError(
             {"columns": [_("Unknown column: %(names)s.") % {"names": ", ".join(map(str, unknown))}]}
         )
+    if null_errors := services.null_character_errors(row):  # before any query: the database would refuse them
+        raise ValidationError(null_errors)
+    row = {column: _unquoted(value) for column, value in row.items()}  # any cell, as the export quotes any
     ref = str(row.get("ref") or "").strip() or None
     if ref is not None:
         model = Need if kind == "need" else Offer
@@ -150,7 +152,7 @@ def _import_row(
             value = _boolean(value)
         elif column in LIST_COLUMNS:
             value = _split(value)
-        data[column] = _unquoted(value)
+        data[column] = value
     create = services.need_create if kind == "need" else services.offer_create
     posting = create(user=user, data=data, source_ref=ref, **_poster(kind, row))
     if status in (PostingStatus.SUBMITTED, PostingStatus.PUBLISHED):

@@ -238,7 +238,8 @@ def _email(recipient: User, notifications: list[Notification], *, subject: str, 
             + "\n"
             + _("Unsubscribe: %(url)s") % {"url": unsubscribe}
         )
-        subject = subject or render(notifications[0]).subject
+        # One line: a title typed with line breaks would otherwise make an invalid header (BadHeaderError).
+        subject = " ".join((subject or render(notifications[0]).subject).splitlines())
         body = "\n\n".join([*parts, "--", footer])
     return EmailMessage(
         subject=subject,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from matching.tasks import match_posting
 
-from . import audit, lifecycle, notifications, permissions, selectors
+from . import audit, lifecycle, notifications, permissions, ratelimits, selectors
 from .models import (
     ApiToken,
     ClosedReason,
@@ -138,8 +138,20 @@ def _posting_errors(posting: Need | Offer, relations: dict[str, list]) -> dict[s
     return errors
 
 
+def null_character_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Fields whose text (or list of texts) holds a NUL character, which PostgreSQL refuses in text."""
+    errors = {}
+    for field, value in data.items():
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and "\x00" in item for item in items):
+            errors[str(field)] = [_("Null characters are not allowed.")]
+    return errors
+
+
 def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[str, list]:
     """Copy `data` onto the (unsaved) posting and resolve its codes; raise every error at once."""
+    if null_errors := null_character_errors(data):  # before any query: the database would refuse them
+        raise ValidationError(null_errors)
     for field in NEED_FIELDS if isinstance(posting, Need) else OFFER_FIELDS:
         if field in data:
             setattr(posting, field, data[field])
@@ -222,6 +234,7 @@ def need_create(
         raise ValidationError({"party": [_("Post the need for a Party or for an organization.")]})
     if not permissions.can_post_need(user, party=party, organization=organization):
         raise PermissionDenied(_("You cannot post needs for this Party or organization."))
+    ratelimits.posting_rate_check(user=user)
     need = Need(created_by=user, party=party, organization=organization, source_ref=source_ref)
     relations = _apply_and_validate(need, data)
     _save_with_relations(need, relations)
@@ -242,6 +255,7 @@ def offer_create(
         raise ValidationError({"organization": [_("Post the offer as an expert or for an organization.")]})
     if not permissions.can_post_offer(user, as_expert=as_expert, organization=organization):
         raise PermissionDenied(_("You cannot post offers as this expert or organization."))
+    ratelimits.posting_rate_check(user=user)
     expert = user.expert_profile if as_expert else None
     offer = Offer(created_by=user, expert=expert, organization=organization, source_ref=source_ref)
     relations = _apply_and_validate(offer, data)

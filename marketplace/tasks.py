@@ -1,6 +1,7 @@
 """Celery tasks: they take ids, re-read everything, and are safe to run twice."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import notifications, services
 
@@ -20,10 +21,10 @@ def notify_expiring_postings() -> int:
     return services.postings_notify_expiring()
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=8)
+@shared_task(acks_late=True, autoretry_for=(OSError, OperationalError), retry_backoff=30, max_retries=8)
 def send_notification_email(notification_id: int) -> bool:
     """E-mail one notification; a duplicate or late run finds it sent and does nothing. An SMTP failure
-    (OSError) rolls the row back to pending and retries."""
+    (OSError) or a lost database connection (OperationalError) rolls the row back to pending and retries."""
     return notifications.notification_email_send(notification_id=notification_id)
 
 
@@ -34,9 +35,9 @@ def send_digests(frequency: str) -> int:
 
 
 @shared_task
-def requeue_pending_notifications() -> int:
+def requeue_pending_notifications(older_than_seconds: int = REQUEUE_AFTER_SECONDS) -> int:
     """Every few minutes (Celery beat): queue again the instant e-mails whose task never ran."""
-    ids = notifications.pending_instant_ids(older_than_seconds=REQUEUE_AFTER_SECONDS)
+    ids = notifications.pending_instant_ids(older_than_seconds=older_than_seconds)
     for notification_id in ids:
         send_notification_email.delay(notification_id)
     return len(ids)

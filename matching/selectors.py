@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from pgvector import Vector
@@ -102,6 +102,24 @@ def open_posting_ids(side: str) -> list[int]:
     model = SIDES[side][0]
     return list(
         model.objects.filter(status=PostingStatus.PUBLISHED, expires_on__gte=timezone.localdate())
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def pending_match_ids(side: str, *, older_than_seconds: int) -> list[int]:
+    """Open postings saved a while ago that the matcher has not read since: their task was lost (broker
+    down when they were published, or a worker that kept failing)."""
+    model = SIDES[side][0]
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    unmatched = (
+        Q(embedding__isnull=True)
+        | Q(embedding__matched_at__isnull=True)
+        | Q(embedding__matched_at__lt=F("updated_at"))
+    )
+    return list(
+        model.objects.filter(status=PostingStatus.PUBLISHED, expires_on__gte=timezone.localdate())
+        .filter(unmatched, updated_at__lt=cutoff)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -306,6 +324,18 @@ def open_postings_like(side: str, text: str, *, limit: int) -> list[int]:
 
     model = encoder()
     return nearest(side, model.encode([text])[0], model_version=model.version, limit=limit)
+
+
+def closest_in_meaning(queryset: QuerySet, text: str, *, limit: int) -> QuerySet:
+    """The open postings of ``queryset`` closest in meaning to ``text`` (any language), closest first."""
+    side = "need" if queryset.model is Need else "offer"
+    ids = open_postings_like(side, text, limit=limit)
+    closeness = Case(
+        *(When(pk=pk, then=Value(position)) for position, pk in enumerate(ids)),
+        default=Value(len(ids)),
+        output_field=IntegerField(),
+    )
+    return queryset.filter(pk__in=ids).annotate(closeness=closeness).order_by("closeness")
 
 
 def posting_visibility(user, postings: list[Need | Offer]) -> tuple[set[int], set[int]]:

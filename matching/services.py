@@ -84,14 +84,16 @@ def posting_match(*, side: str, posting_id: int) -> MatchingResult:
     Safe to run any number of times: one row per (need, offer); only rows still "suggested" are
     rescored or removed, so a person's decision is never overwritten.
     """
-    model = encoder()
+    started = timezone.now()  # before reading the posting: an edit committed meanwhile is matched again
     posting = selectors.postings_for_engine(side).filter(pk=posting_id).first()
     if posting is None:
         return MatchingResult()
+    model = encoder()  # after the read: a deleted posting loads no model
     view = selectors.as_engine_posting(posting)
     embedding, _changed = _embedding_for(side, posting, view, model=model)
     vector = np.asarray(embedding.vector, dtype=np.float32)
     if view.ineligible_reason(timezone.localdate()):
+        type(embedding).objects.filter(pk=embedding.pk).update(matched_at=started)
         return MatchingResult()
 
     other = selectors.other_side(side)
@@ -124,7 +126,13 @@ def posting_match(*, side: str, posting_id: int) -> MatchingResult:
         and (position < settings.MATCHING_SUGGESTIONS_PER_POSTING or int(s.candidate_id) in existing)
     ]
     return _store(
-        side, posting, keep, existing, model_version=model.version, weights_version=weights_version_in_use
+        side,
+        posting,
+        keep,
+        existing,
+        model_version=model.version,
+        weights_version=weights_version_in_use,
+        matched_at=started,
     )
 
 
@@ -164,7 +172,9 @@ def _history(side: str, posting, candidate_ids: list[int], *, model_version: str
 
 
 @transaction.atomic
-def _store(side, posting, scored, existing, *, model_version: str, weights_version: str) -> MatchingResult:
+def _store(
+    side, posting, scored, existing, *, model_version: str, weights_version: str, matched_at
+) -> MatchingResult:
     result = MatchingResult()
     now = timezone.now()
     own_field, other_field = selectors.SIDES[side][2], selectors.SIDES[selectors.other_side(side)][2]
@@ -190,6 +200,7 @@ def _store(side, posting, scored, existing, *, model_version: str, weights_versi
             result.updated += Match.objects.filter(pk=match.pk, status=MatchStatus.SUGGESTED).update(**values)
     stale = [match.pk for other_id, match in existing.items() if other_id not in kept]
     result.removed, _ = Match.objects.filter(pk__in=stale, status=MatchStatus.SUGGESTED).delete()
+    selectors.SIDES[side][1].objects.filter(pk=posting.pk).update(matched_at=matched_at)
     return result
 
 

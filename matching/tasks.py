@@ -3,20 +3,38 @@
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
-from . import services
+from . import selectors, services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+# Published postings whose matching task was lost are queued again after this long.
+REMATCH_AFTER_SECONDS = 120
+
+
+# A database restart (OperationalError) mid-task is retried on a fresh connection.
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=2, max_retries=6)
 def match_posting(side: str, posting_id: int) -> dict:
     """Embed a published or edited posting and store its suggestions (queued on commit by the
     marketplace services)."""
+    logger.info("Matching %s %s", side, posting_id)
     result = services.posting_match(side=side, posting_id=posting_id)
     if result.created:
         on_new_suggestions(result.created)
     return {"created": len(result.created), "updated": result.updated, "removed": result.removed}
+
+
+@shared_task
+def match_pending_postings(older_than_seconds: int = REMATCH_AFTER_SECONDS) -> int:
+    """Every few minutes (Celery beat): queue again the open postings whose matching never ran."""
+    queued = 0
+    for side in ("need", "offer"):
+        for posting_id in selectors.pending_match_ids(side, older_than_seconds=older_than_seconds):
+            match_posting.delay(side, posting_id)
+            queued += 1
+    return queued
 
 
 def on_new_suggestions(match_ids: list[int]) -> None:

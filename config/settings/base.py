@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 # --- Paths and environment --------------------------------------------------------------------------
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "knox",
     "django_htmx",
+    "csp",
     "marketplace",
     "matching",
     "api",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -123,6 +126,25 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Content Security Policy (django-csp) -----------------------------------------------------------
+# In every environment, so that tests and development run under the production policy: the pages have no
+# inline script or style and load nothing from elsewhere. A template that needs an inline block (the API's
+# Redoc page) marks it with {{ request.csp_nonce }}.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- Cache (rate limits) ----------------------------------------------------------------------------
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -153,6 +175,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers a task whose worker died unacknowledged after `visibility_timeout` seconds: longer than
+# the longest task (and retry countdown), or a slow task runs twice. The fault tests shorten it.
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
+    "CELERY_BROKER_TRANSPORT_OPTIONS", default={"visibility_timeout": 3600}
+)
 CELERY_BEAT_SCHEDULE = {
     "close-expired-postings": {"task": "marketplace.tasks.close_expired_postings", "schedule": 3600.0},
     "notify-expiring-postings": {"task": "marketplace.tasks.notify_expiring_postings", "schedule": 86400.0},
@@ -161,6 +188,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.requeue_pending_notifications",
         "schedule": 300.0,
     },
+    "match-pending-postings": {"task": "matching.tasks.match_pending_postings", "schedule": 300.0},
     "daily-digest": {
         "task": "marketplace.tasks.send_digests",
         "schedule": crontab(hour=6, minute=0),
@@ -176,12 +204,14 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST framework: deny by default ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",  # first: an anonymous caller gets 401 with WWW-Authenticate
+        # knox's tokens, a wrong one counted by the anonymous throttle; first: an anonymous caller gets 401
+        # with WWW-Authenticate
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_METADATA_CLASS": None,  # OPTIONS answers 405: the OpenAPI schema describes every operation
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
@@ -257,6 +287,8 @@ API_SEMANTIC_SEARCH_LIMIT = 100
 SEED_DATA_DIR = BASE_DIR / "seed_data"
 POSTING_DESCRIPTION_MAX_LENGTH = 10_000
 POSTING_EXPIRY_WARNING_DAYS = 7
+# New needs and offers per user (pages, API and import together; the secretariat is not limited); empty: none.
+POSTING_RATE_LIMIT = env("POSTING_RATE_LIMIT", default="30/hour")
 
 # --- Matching ---------------------------------------------------------------------------------------
 # A model name (multilingual-e5-small, all-minilm-l6-v2) or a sentence-transformers folder.

@@ -25,3 +25,28 @@ def test_every_message_is_translated_with_its_placeholders(language):
             assert set(PLACEHOLDER.findall(entry.msgstr)) == set(PLACEHOLDER.findall(entry.msgid)), (
                 entry.msgid
             )
+
+
+def test_every_string_in_the_code_is_in_the_catalogues(tmp_path, monkeypatch, settings):
+    """Extract the messages afresh (Django's makemessages, GNU gettext) from a copy of the code and its
+    catalogues: a string added to a template or to the code without a translation fails here."""
+    import shutil
+
+    from django.core.management import call_command
+
+    if shutil.which("xgettext") is None:
+        pytest.fail("GNU gettext is missing (apt-get install gettext; .ci/run installs it)")
+    root = LOCALE_DIR.parent.parent
+    for package in ("api", "config", "frontend", "marketplace", "matching", "seed_data"):
+        shutil.copytree(
+            root / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
+        )
+    monkeypatch.chdir(tmp_path)
+    settings.LOCALE_PATHS = [tmp_path / "frontend" / "locale"]
+    call_command("makemessages", locale=["fr", "es"], verbosity=0)
+    for language in ("fr", "es"):
+        catalogue = polib.pofile(
+            str(tmp_path / "frontend" / "locale" / language / "LC_MESSAGES" / "django.po")
+        )
+        missing = [e.msgid for e in catalogue.untranslated_entries() + catalogue.fuzzy_entries()]
+        assert missing == [], language
