@@ -47,6 +47,7 @@ urlpatterns = [
     path("secretariat/role-requests/<int:pk>/", views.focal_point_decide, name="focal_point_decide"),
     path(f"{KIND}s/", views.posting_list, name="posting_list"),
     path(f"{KIND}s/new/", views.posting_create, name="posting_create"),
+    path(f"{KIND}s/check/", views.posting_check, name="posting_check"),
     path(f"{KIND}s/<int:pk>/", views.posting_detail, name="posting_detail"),
     path(f"{KIND}s/<int:pk>/edit/", views.posting_edit, name="posting_edit"),
     path(f"{KIND}s/<int:pk>/submit/", views.posting_submit, name="posting_submit"),

@@ -205,6 +205,23 @@ def posting_create(request, kind: str):
 
 
 @login_required
+@require_POST
+def posting_check(request, kind: str):
+    """Inline validation for the posting form (HTMX, on each change): the form's own checks on what has been
+    filled in so far, each field's message swapped into place; empty fields wait for the real submit.
+    Nothing is saved."""
+    _kind_or_404(kind)
+    form = forms.POSTING_FORMS[kind](request.POST)
+    form.is_valid()
+    filled = {name for name in form.fields if any(value.strip() for value in request.POST.getlist(name))}
+    return render(
+        request,
+        "frontend/_field_errors.html",
+        {"fields": [form[name] for name in form.fields], "filled": filled},
+    )
+
+
+@login_required
 def posting_edit(request, kind: str, pk: int):
     posting = selectors.access_posting(user=request.user, kind=kind, pk=pk, for_edit=True)
     if posting.status not in lifecycle.EDITABLE_STATUSES:

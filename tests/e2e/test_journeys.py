@@ -157,3 +157,17 @@ def test_main_pages_have_no_serious_accessibility_violation(people, open_context
     for name, url in [("workbench", "/secretariat/matches/"), ("validation", "/secretariat/validation/")]:
         staff.goto(url)
         assert_accessible(staff, name)
+
+
+def test_the_posting_form_checks_a_field_as_soon_as_it_is_filled(people, open_context):
+    page = sign_in(open_context(), people["chad"].email)
+    page.goto("/needs/new/")
+    page.fill('input[name="contact_email"]', "")
+    page.fill('input[name="contact_email"]', "pas-une-adresse")
+    page.locator('input[name="contact_email"]').blur()  # a change event: HTMX asks the server
+    page.locator("#errors-contact_email .errorlist").wait_for()
+    assert "/needs/new/" in page.url and not Need.objects.exists()  # no submit, nothing saved
+    assert page.locator("#errors-title").inner_text() == ""  # untouched fields wait for the submit
+    page.fill('input[name="contact_email"]', "achta@chad.example.org")
+    page.locator('input[name="contact_email"]').blur()
+    page.locator("#errors-contact_email .errorlist").wait_for(state="detached")

@@ -213,3 +213,20 @@ def test_editing_a_published_need_through_the_page_sends_it_back_for_validation(
     need.refresh_from_db()
     assert need.title == "Titre corrigé" and need.status == PostingStatus.SUBMITTED
     assert "sent to the secretariat for validation" in response.content.decode()
+
+
+def test_inline_check_reports_the_filled_fields_errors_and_saves_nothing(client):
+    client.force_login(focal_point("TD"))
+    url = reverse("posting_check", args=["need"])
+    response = client.post(url, {"title": "Former les douaniers", "contact_email": "not-an-address"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="errors-contact_email" role="alert" hx-swap-oob="true"><ul class="errorlist"' in html
+    assert "valid email address" in html
+    # the title is fine, and empty required fields wait for the real submit
+    assert 'id="errors-title" role="alert" hx-swap-oob="true"></div>' in html
+    assert 'id="errors-description" role="alert" hx-swap-oob="true"></div>' in html
+    assert Need.objects.count() == 0
+    assert client.get(url).status_code == 405
+    client.logout()
+    assert client.post(url, {"title": "x"}).status_code == 302  # to sign in
