@@ -7,7 +7,7 @@ import io
 from django.urls import reverse
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from marketplace.imports import FORMULA_STARTS, columns
+from marketplace.imports import columns, spreadsheet_safe
 from marketplace.models import Language, Need, Offer, OfferKind, Region
 from marketplace.notifications import absolute_url
 
@@ -48,7 +48,7 @@ def csv_columns(kind: str) -> list[str]:
     return ["id", "url", "published_at", "poster", *(c for c in columns(kind) if c not in CONTACT_COLUMNS)]
 
 
-def _cell(column: str, value) -> str:
+def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -58,9 +58,7 @@ def _cell(column: str, value) -> str:
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     # Any cell, not only the free texts: names of organizations and experts and imported refs are typed by
     # users too.
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return spreadsheet_safe(text)
 
 
 def csv_row(posting: Need | Offer, kind: str) -> list[str]:
@@ -78,7 +76,7 @@ def csv_row(posting: Need | Offer, kind: str) -> list[str]:
         "support_types": [t.code for t in posting.support_types.all()],
         "countries": [p.code for p in posting.countries.all()],
     }
-    return [_cell(c, values[c] if c in values else getattr(posting, c)) for c in csv_columns(kind)]
+    return [_cell(values[c] if c in values else getattr(posting, c)) for c in csv_columns(kind)]
 
 
 def as_csv(postings, kind: str) -> dict:

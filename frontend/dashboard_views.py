@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from marketplace.imports import FORMULA_STARTS
+from marketplace.imports import spreadsheet_safe
 from matching import dashboard
 
 BAR_ROWS = 12  # a chart shows the widest gaps; the table and the CSV have every row
@@ -50,14 +50,19 @@ def _map_points(rows: list[dashboard.CountryRow]) -> list[dict]:
     ]
 
 
-def _tables() -> dict:
-    tables = {name: dashboard.gaps_by_term(scheme) for name, scheme in dashboard.GAP_SCHEMES.items()}
-    tables["regions"] = dashboard.gaps_by_region()
-    return tables
+def _gaps(name: str) -> list[dashboard.GapRow]:
+    """One of the gap tables: "regions", or a vocabulary's ("subjects", "gbf-targets", "support-types")."""
+    if name == "regions":
+        return dashboard.gaps_by_region()
+    return dashboard.gaps_by_term(dashboard.GAP_SCHEMES[name])
+
+
+def _chart(name: str, title: str) -> dict:
+    table = _gaps(name)
+    return {"name": name, "title": title, "table": table, "bars": _bars(table)}
 
 
 def dashboard_page(request):
-    tables = _tables()
     countries = dashboard.by_country()
     return render(
         request,
@@ -65,18 +70,10 @@ def dashboard_page(request):
         {
             "headline": dashboard.headline(),
             "charts": [
-                {
-                    "name": name,
-                    "title": title,
-                    "table": tables[name],
-                    "bars": _bars(tables[name]),
-                }
-                for name, title in (
-                    ("subjects", _("By subject")),
-                    ("gbf-targets", _("By GBF target")),
-                    ("support-types", _("By type of support")),
-                    ("regions", _("By UN regional group")),
-                )
+                _chart("subjects", _("By subject")),
+                _chart("gbf-targets", _("By GBF target")),
+                _chart("support-types", _("By type of support")),
+                _chart("regions", _("By UN regional group")),
             ],
             "countries": countries,
             "points": _map_points(countries),
@@ -87,15 +84,10 @@ def dashboard_page(request):
     )
 
 
-def _cell(value):
-    """Text that a spreadsheet would run as a formula goes out behind a quote (as in the open-data CSV)."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
 def dashboard_csv(request, table: str):
-    if table in ("subjects", "gbf-targets", "support-types", "regions"):
+    if table in (*dashboard.GAP_SCHEMES, "regions"):
         header = ["code", "label", "open_needs", "open_offers", "gap"]
-        rows = [[r.code, r.label, r.needs, r.offers, r.gap] for r in _tables()[table]]
+        rows = [[r.code, r.label, r.needs, r.offers, r.gap] for r in _gaps(table)]
     elif table == "countries":
         header = ["code", "name", "open_needs", "open_offers", "latitude", "longitude"]
         rows = [[r.code, r.name, r.needs, r.offers, r.latitude, r.longitude] for r in dashboard.by_country()]
@@ -111,5 +103,5 @@ def dashboard_csv(request, table: str):
     response["Content-Disposition"] = f'attachment; filename="chm-dashboard-{table}.csv"'
     writer = csv.writer(response)
     writer.writerow(header)
-    writer.writerows([_cell(value) for value in row] for row in rows)
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
     return response

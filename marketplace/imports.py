@@ -43,6 +43,11 @@ def _split(value: Any) -> Any:
     return value
 
 
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, behind a quote (the import takes it off)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _unquoted(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
         return value[1:]
