@@ -105,7 +105,7 @@ def _poster_node(posting: Need | Offer) -> dict:
         if posting.organization.website:
             node["url"] = posting.organization.website
         return node
-    return {"@type": "Person", "name": str(posting.expert.user)}
+    return {"@type": "Person", "name": posting.expert.user.public_name}
 
 
 def _places(posting: Need | Offer) -> list[dict]:

@@ -62,7 +62,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 class ExpertSerializer(serializers.ModelSerializer):
     """An expert's public profile: no e-mail address."""
 
-    name = serializers.CharField(source="user.name", read_only=True)
+    name = serializers.CharField(source="user.public_name", read_only=True)
     subjects = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     countries = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     languages = serializers.ListField(child=serializers.ChoiceField(choices=Language.choices), read_only=True)
@@ -109,7 +109,7 @@ def poster_of(posting: Need | Offer) -> dict:
             "code": None,
             "name": posting.organization.name,
         }
-    return {"type": "expert", "id": posting.expert_id, "code": None, "name": str(posting.expert.user)}
+    return {"type": "expert", "id": posting.expert_id, "code": None, "name": posting.expert.user.public_name}
 
 
 class PostingListSerializer(serializers.ListSerializer):

@@ -19,6 +19,8 @@ from marketplace.models import (
     Organization,
     Region,
     Scheme,
+    User,
+    validate_public_name,
 )
 from matching.models import CloseReason, DeclineReason, Outcome
 
@@ -179,7 +181,26 @@ class RoleDecisionForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000)
 
 
+def public_name_field() -> forms.CharField:
+    """The name others see, as asked at sign-up, on its own page and in the expert profile."""
+    return forms.CharField(
+        label=_("Your name"),
+        max_length=User._meta.get_field("name").max_length,
+        validators=[validate_public_name],
+        help_text=_(
+            "Shown with your postings, matches and mentoring. Your e-mail address is never shown to others."
+        ),
+        error_messages={"required": _("Give the name others will see: yours, or how you want to be known.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+
+class PublicNameForm(forms.Form):
+    name = public_name_field()
+
+
 class ExpertProfileForm(forms.ModelForm):
+    name = public_name_field()
     languages = forms.MultipleChoiceField(
         label=_("Languages"), choices=Language.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -189,6 +210,8 @@ class ExpertProfileForm(forms.ModelForm):
     countries = forms.MultipleChoiceField(
         label=_("Countries of experience"), required=False, widget=forms.SelectMultiple(attrs={"size": 8})
     )
+
+    field_order = ["name", "bio", "expertise"]
 
     class Meta:
         model = ExpertProfile

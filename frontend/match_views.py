@@ -17,6 +17,7 @@ from matching.explanations import reason_lines
 from matching.models import ACCEPTED_STATUSES, CaseStudy, MatchStatus
 
 from . import forms
+from .views import public_name_required
 
 
 @login_required
@@ -123,7 +124,7 @@ def match_act(request, pk: int, action: str):
     return redirect("match_detail", pk=pk)
 
 
-@login_required
+@public_name_required
 @require_POST
 def express_interest(request, kind: str, pk: int):
     """From a published posting: propose one of your own postings of the other kind to its owners."""

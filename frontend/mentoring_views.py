@@ -18,7 +18,7 @@ from marketplace.models import (
 )
 
 from . import forms
-from .views import poster_arguments
+from .views import poster_arguments, public_name_required
 
 
 @login_required
@@ -36,7 +36,7 @@ def mentoring_home(request):
     )
 
 
-@login_required
+@public_name_required
 def mentor_declare(request):
     identities = forms.mentor_identities(request.user)
     if not identities:

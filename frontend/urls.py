@@ -9,6 +9,7 @@ urlpatterns = [
     path("my/", views.my_postings, name="my_postings"),
     path("my/focal-point/", views.focal_point_request, name="focal_point_request"),
     path("my/expert-profile/", views.expert_profile, name="expert_profile"),
+    path("my/name/", views.public_name, name="public_name"),
     path("my/invitations/<int:pk>/accept/", views.invitation_accept, name="invitation_accept"),
     path("organizations/new/", views.organization_create, name="organization_create"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization_detail"),

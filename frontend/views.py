@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,6 +32,7 @@ from matching import selectors as matching_selectors
 from matching.explanations import reason_lines
 
 from . import forms
+from .accounts import public_name_url
 
 PAGE_SIZE = 20
 
@@ -44,6 +46,27 @@ def _kind_or_404(kind: str):
 def _secretariat_only(user) -> None:
     if not permissions.is_secretariat(user):
         raise PermissionDenied
+
+
+def public_name_required(view):
+    """Sign-in first, then the person's public name (the services refuse to post, express interest or mentor
+    without one): ask for it, and come back here (to the page the form was on, after a POST)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if permissions.has_public_name(request.user):
+            return view(request, *args, **kwargs)
+        back = request.get_full_path() if request.method == "GET" else request.META.get("HTTP_REFERER", "")
+        return redirect(public_name_url(back if _is_safe_next(request, back) else reverse("my_postings")))
+
+    return wrapped
+
+
+def _is_safe_next(request, url: str) -> bool:
+    return bool(url) and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
 
 
 def secretariat_required(view):
@@ -169,7 +192,7 @@ def poster_arguments(kind: str, choice: str) -> dict:
     raise Http404
 
 
-@login_required
+@public_name_required
 def posting_create(request, kind: str):
     _kind_or_404(kind)
     form_class = forms.POSTING_FORMS[kind]
@@ -385,9 +408,33 @@ def focal_point_request(request):
 
 
 @login_required
+def public_name(request):
+    """The name others see; asked at sign-in of accounts that have none, and before posting."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not _is_safe_next(request, next_url):
+        next_url = reverse("my_postings")
+    form = forms.PublicNameForm(request.POST or None, initial={"name": request.user.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_public_name_set(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Your name is saved."))
+            return redirect(next_url)
+    return render(
+        request,
+        "frontend/simple_form.html",
+        {"form": form, "title": _("Your name"), "next": next_url},
+    )
+
+
+@login_required
 def expert_profile(request):
     instance = getattr(request.user, "expert_profile", None)
-    form = forms.ExpertProfileForm(request.POST or None, instance=instance)
+    form = forms.ExpertProfileForm(
+        request.POST or None, instance=instance, initial={"name": request.user.name}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.expert_profile_save(user=request.user, data=form.cleaned_data)

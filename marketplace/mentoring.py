@@ -208,6 +208,7 @@ def mentor_save(
         raise PermissionDenied(_("Only the organization's admins can offer its mentoring."))
     if as_expert and not permissions.is_expert(user):
         raise PermissionDenied(_("Create your expert profile first."))
+    permissions.require_public_name(user)
     identity = {"party": party} if party else {"organization": organization} if organization else {}
     if as_expert:
         identity = {"expert": user.expert_profile}

@@ -6,11 +6,12 @@ Models hold data and database-level guarantees only; every write goes through `s
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
@@ -79,11 +80,20 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra_fields)
 
 
+def validate_public_name(value: str) -> None:
+    """A public name is shown to everyone: it must not be (or carry) an e-mail address."""
+    if "@" in value:
+        raise ValidationError(
+            _("Your name is shown to everyone: do not put an e-mail address in it."), code="email_in_name"
+        )
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person; e-mail is the login. Roles come from the related records (see `permissions.py`)."""
 
     email = models.EmailField(_("e-mail address"), unique=True)
-    name = models.CharField(_("full name"), max_length=200, blank=True)
+    # Blank only for accounts from before names were asked; they are asked for one at their next sign-in.
+    name = models.CharField(_("full name"), max_length=200, blank=True, validators=[validate_public_name])
     preferred_language = models.CharField(
         _("preferred language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
     )
@@ -101,7 +111,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     def __str__(self) -> str:
-        return self.name or self.email
+        return self.public_name
+
+    @property
+    def public_name(self) -> str:
+        """How the person is named wherever others can see them: the name they gave, or else a neutral label
+        that says nothing about them (never their e-mail address)."""
+        return self.name.strip() or gettext("Member %(number)s") % {"number": self.pk}
 
 
 class ApiToken(AbstractAuthToken):

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .models import FocalPointAssignment, Need, Offer, Organization, OrganizationMembership, Party
 
@@ -33,6 +34,18 @@ def is_organization_admin(user, organization: Organization) -> bool:
             user=user, organization=organization, is_admin=True
         ).exists()
     )
+
+
+def has_public_name(user) -> bool:
+    return bool(user.is_authenticated and user.name.strip())
+
+
+def require_public_name(user) -> None:
+    """People give their name before they post, express interest or mentor: others see it there."""
+    if not has_public_name(user):
+        raise PermissionDenied(
+            _("Give your name first: it is shown with what you do here, instead of your e-mail address.")
+        )
 
 
 def is_expert(user) -> bool:

@@ -234,6 +234,7 @@ def need_create(
         raise ValidationError({"party": [_("Post the need for a Party or for an organization.")]})
     if not permissions.can_post_need(user, party=party, organization=organization):
         raise PermissionDenied(_("You cannot post needs for this Party or organization."))
+    permissions.require_public_name(user)
     ratelimits.posting_rate_check(user=user)
     need = Need(created_by=user, party=party, organization=organization, source_ref=source_ref)
     relations = _apply_and_validate(need, data)
@@ -255,6 +256,7 @@ def offer_create(
         raise ValidationError({"organization": [_("Post the offer as an expert or for an organization.")]})
     if not permissions.can_post_offer(user, as_expert=as_expert, organization=organization):
         raise PermissionDenied(_("You cannot post offers as this expert or organization."))
+    permissions.require_public_name(user)
     ratelimits.posting_rate_check(user=user)
     expert = user.expert_profile if as_expert else None
     offer = Offer(created_by=user, expert=expert, organization=organization, source_ref=source_ref)
@@ -483,14 +485,36 @@ def focal_point_request_reject(
     return _decide(request, user=user, status=RoleRequestStatus.REJECTED, note=note)
 
 
+def _public_name_errors(user: User, name: Any) -> dict[str, list[str]]:
+    """Set the person's public name on `user` (unsaved); the errors, by field, if it is not one."""
+    name = name.strip() if isinstance(name, str) else ""
+    if not name:
+        return {"name": [_("Give the name others will see: yours, or how you want to be known.")]}
+    try:
+        user.name = User._meta.get_field("name").clean(name, user)  # its length and the no-e-mail rule
+    except ValidationError as error:
+        return {"name": error.messages}
+    return {}
+
+
+@transaction.atomic
+def user_public_name_set(*, user: User, name: str) -> User:
+    """The name others see wherever this person appears (postings, matches, mentoring, e-mails)."""
+    if errors := _public_name_errors(user, name):
+        raise ValidationError(errors)
+    user.save(update_fields=["name"])
+    return user
+
+
 @transaction.atomic
 def expert_profile_save(*, user: User, data: Mapping[str, Any]) -> ExpertProfile:
-    """Create or update the user's expert profile; having one makes the user an expert."""
+    """Create or update the user's expert profile (and their public name, when given); having one makes the
+    user an expert."""
     profile = ExpertProfile.objects.filter(user=user).first() or ExpertProfile(user=user)
     for field in ("bio", "expertise", "languages", "availability"):
         if field in data:
             setattr(profile, field, data[field])
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = _public_name_errors(user, data["name"]) if "name" in data else {}
     subjects = _resolve_codes("subjects", Scheme.SUBJECT, data.get("subjects", []), errors)
     countries = _resolve_codes("countries", None, data.get("countries", []), errors)
     try:
@@ -499,6 +523,8 @@ def expert_profile_save(*, user: User, data: Mapping[str, Any]) -> ExpertProfile
         errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
+    if "name" in data:
+        user.save(update_fields=["name"])
     profile.save()
     profile.subjects.set(subjects)
     profile.countries.set(countries)

@@ -463,6 +463,7 @@ def match_express_interest(
     that the other side answers. The requester has accepted already."""
     if not permissions.is_posting_owner(user, own):
         raise PermissionDenied(_("You can only express interest for your own postings."))
+    permissions.require_public_name(user)
     if type(own) is type(other_posting):
         raise ValidationError(_("Express interest in an offer with a need, or in a need with an offer."))
     message = _text(message, "message")

@@ -109,6 +109,9 @@ ACCOUNT_RATE_LIMITS = {
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+# Sign-up asks for the public name; a person without one is asked for it at sign-in (frontend/accounts.py).
+ACCOUNT_SIGNUP_FORM_CLASS = "frontend.accounts.SignupForm"
+ACCOUNT_ADAPTER = "frontend.accounts.AccountAdapter"
 
 # --- Internationalisation ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -72,7 +72,13 @@ def test_sign_ups_are_limited_per_address_and_a_refused_one_creates_nothing(clie
     def sign_up(n):
         password = "A-long pass phrase 42"
         return client.post(
-            url, {"email": f"new{n}@example.org", "password1": password, "password2": password}
+            url,
+            {
+                "name": f"Person {n}",
+                "email": f"new{n}@example.org",
+                "password1": password,
+                "password2": password,
+            },
         )
 
     assert [sign_up(n).status_code for n in range(2)] == [302, 302]

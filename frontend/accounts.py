@@ -1,0 +1,34 @@
+"""django-allauth hooks: sign-up asks for the person's public name, and a signed-in person who has none yet
+(an account from before names were asked) is asked for it before going on."""
+
+from urllib.parse import urlencode
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
+from django.urls import reverse
+
+from marketplace import permissions, services
+
+from .forms import public_name_field
+
+
+class SignupForm(forms.Form):
+    """allauth builds its sign-up form on this one (ACCOUNT_SIGNUP_FORM_CLASS): the name comes first."""
+
+    name = public_name_field()
+    field_order = ["name"]
+
+    def signup(self, request, user) -> None:
+        services.user_public_name_set(user=user, name=self.cleaned_data["name"])
+
+
+def public_name_url(next_url: str) -> str:
+    return f"{reverse('public_name')}?{urlencode({'next': next_url})}"
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def post_login(self, request, user, **kwargs):
+        response = super().post_login(request, user, **kwargs)
+        if not permissions.has_public_name(user) and response.has_header("Location"):
+            response["Location"] = public_name_url(response["Location"])
+        return response
