@@ -23,7 +23,6 @@ from marketplace.models import (
     MentoringPairing,
     Need,
     Offer,
-    Organization,
     PostingStatus,
     Scheme,
     Term,
@@ -50,6 +49,15 @@ def _valid(request, serializer_class, **kwargs) -> dict:
 class IsSecretariat(BasePermission):
     def has_permission(self, request, view):
         return permissions.is_secretariat(request.user)
+
+
+class SignedInWithSession(BasePermission):
+    """A signed-in session, not a token: a leaked token must not be able to mint tokens that outlive it."""
+
+    message = _("Create tokens while signed in on the site (a token cannot create tokens).")
+
+    def has_permission(self, request, view):
+        return bool(request.user.is_authenticated and request.auth is None)
 
 
 # --- Reference data ---------------------------------------------------------------------------------------
@@ -88,13 +96,13 @@ class PartyList(generics.ListAPIView):
 
 
 class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
-    """Organizations that post needs and offers (public)."""
+    """Organizations that post needs and offers (public): those the secretariat has approved."""
 
     lookup_value_regex = ID
     permission_classes = [AllowAny]
     serializer_class = s.OrganizationSerializer
     filterset_class = filters.OrganizationFilter
-    queryset = Organization.objects.select_related("country").order_by("name")
+    queryset = selectors.organizations_public()
 
 
 class ExpertViewSet(viewsets.ReadOnlyModelViewSet):
@@ -614,6 +622,11 @@ class TokenViewSet(
 
     def get_object(self):
         return selectors.access_api_token(user=self.request.user, token_key=self.kwargs["token_key"])
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [SignedInWithSession()]
+        return super().get_permissions()
 
     @extend_schema(request=s.TokenCreateSerializer, responses={201: s.NewTokenSerializer})
     def create(self, request, *args, **kwargs):

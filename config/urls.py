@@ -1,11 +1,20 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path, reverse
 
 from config.health import healthz
 from frontend import views as frontend_views
 
+
+def admin_login(request):
+    """Staff sign in like everyone else, through allauth's rate-limited form: the admin's own login form
+    would let passwords be guessed without limit."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("account_login"))
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("accounts/login/", frontend_views.LoginView.as_view(), name="account_login"),  # 429 when limited
     path("accounts/", include("allauth.urls")),

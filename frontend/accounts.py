@@ -1,11 +1,14 @@
-"""django-allauth hooks: sign-up asks for the person's public name, and a signed-in person who has none yet
-(an account from before names were asked) is asked for it before going on."""
+"""django-allauth hooks: sign-up asks for the person's public name; a signed-in person who has none yet (an
+account from before names were asked) is asked for it before going on; a new password revokes API tokens."""
 
 from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from django import forms
+from django.contrib import messages
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from marketplace import permissions, services
 
@@ -27,6 +30,21 @@ def public_name_url(next_url: str) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def set_password(self, user, password) -> None:
+        """A password change or reset also revokes every API token, and says so."""
+        super().set_password(user, password)
+        revoked = services.api_tokens_revoke_all(user=user)
+        if revoked and context.request is not None:
+            messages.info(
+                context.request,
+                ngettext(
+                    "Your new password also ends API access: %(count)d API token was revoked.",
+                    "Your new password also ends API access: %(count)d API tokens were revoked.",
+                    revoked,
+                )
+                % {"count": revoked},
+            )
+
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)
         if not permissions.has_public_name(user) and response.has_header("Location"):

@@ -135,13 +135,17 @@ POSTING_FORMS = {"need": NeedForm, "offer": OfferForm}
 
 def need_poster_choices(user) -> list[tuple[str, str]]:
     parties = [(f"party:{p.code}", p.name) for p in selectors.focal_point_parties(user=user)]
-    organizations = [(f"org:{o.pk}", o.name) for o in selectors.organizations_of(user=user)]
+    organizations = [
+        (f"org:{o.pk}", o.name) for o in selectors.organizations_of(user=user, approved_only=True)
+    ]
     return parties + organizations
 
 
 def offer_poster_choices(user) -> list[tuple[str, str]]:
     choices = [("expert", _("Myself, as an expert"))] if hasattr(user, "expert_profile") else []
-    return choices + [(f"org:{o.pk}", o.name) for o in selectors.organizations_of(user=user)]
+    return choices + [
+        (f"org:{o.pk}", o.name) for o in selectors.organizations_of(user=user, approved_only=True)
+    ]
 
 
 class ModerationForm(forms.Form):
@@ -281,6 +285,14 @@ class CaseStudyForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of the text"), choices=Language.choices)
 
 
+class StoryReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why it is sent back (both sides read it)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Internal note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
@@ -378,7 +390,9 @@ def mentor_identities(user) -> list[tuple[str, str]]:
     choices = [(f"party:{party.code}", party.name) for party in selectors.focal_point_parties(user=user)]
     choices += [
         (f"org:{membership.organization_id}", membership.organization.name)
-        for membership in user.memberships.filter(is_admin=True).select_related("organization")
+        for membership in user.memberships.filter(
+            is_admin=True, organization__in=selectors.organizations_public()
+        ).select_related("organization")
     ]
     if hasattr(user, "expert_profile"):
         choices.append(("expert", _("Myself, as an expert")))

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -45,19 +46,21 @@ def preferences(request):
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST here without a session (RFC 8058)
+@never_cache  # the link is a credential
 def unsubscribe(request, token: str):
     """GET shows one button; POST (the button, or a mail client's one-click request) unsubscribes."""
     try:
         user, kind = notifications.unsubscribe_target(token)
     except ValidationError as error:
         return render(request, "frontend/unsubscribe.html", {"error": error.messages[0]}, status=400)
-    label = NotificationKind(kind).label if kind else _("all e-mails")
+    context = {
+        "label": NotificationKind(kind).label if kind else _("all e-mails"),
+        "email": notifications.masked_address(user.email),  # whoever holds the link sees no full address
+    }
     if request.method == "POST":
         notifications.unsubscribe(token=token)
-        return render(
-            request, "frontend/unsubscribe.html", {"done": True, "label": label, "email": user.email}
-        )
-    return render(request, "frontend/unsubscribe.html", {"label": label, "email": user.email})
+        context["done"] = True
+    return render(request, "frontend/unsubscribe.html", context)
 
 
 @login_required

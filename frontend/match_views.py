@@ -49,6 +49,9 @@ def match_detail(request, pk: int):
     connected = match.status in ACCEPTED_STATUSES
     study = CaseStudy.objects.filter(match=match).first()
     may_write_story = match.status == MatchStatus.COMPLETED and (sides or is_curator)
+    may_review_story = bool(
+        is_curator and not sides and study and study.need_consent_at and study.offer_consent_at
+    )
     story = {"title": study.title, "story": study.story, "language": study.language} if study else {}
     return render(
         request,
@@ -67,6 +70,7 @@ def match_detail(request, pk: int):
             "study_form": forms.CaseStudyForm(initial=story or {"language": request.LANGUAGE_CODE})
             if may_write_story
             else None,
+            "review_form": forms.StoryReviewForm() if may_review_story else None,
             "can_consent": bool(
                 study and sides and any(getattr(study, f"{side}_consent_at") is None for side in sides)
             ),
@@ -89,6 +93,11 @@ ACTIONS = {
     "note": (forms.NoteForm, lambda u, m, d: services.match_note_add(user=u, match=m, **d)),
     "story": (forms.CaseStudyForm, lambda u, m, d: services.case_study_save(user=u, match=m, **d)),
     "consent": (None, lambda u, m, d: services.case_study_consent(user=u, match=m)),
+    "approve_story": (None, lambda u, m, d: services.case_study_approve(user=u, match=m)),
+    "send_back_story": (
+        forms.StoryReviewForm,
+        lambda u, m, d: services.case_study_send_back(user=u, match=m, **d),
+    ),
 }
 
 DONE = {
@@ -100,8 +109,12 @@ DONE = {
     "introduce": _("Both sides have been introduced."),
     "dismiss": _("The match is dismissed."),
     "note": _("Note added."),
-    "story": _("The case study is saved; it is published once both sides consent."),
+    "story": _(
+        "The case study is saved; it is published once both sides consent and the secretariat approves it."
+    ),
     "consent": _("Your consent is recorded."),
+    "approve_story": _("The case study is approved: it is now public."),
+    "send_back_story": _("The case study is sent back to both sides."),
 }
 
 
@@ -150,10 +163,6 @@ def express_interest(request, kind: str, pk: int):
 
 
 def case_studies(request):
-    studies = CaseStudy.objects.filter(published_at__isnull=False).select_related(
-        "match__need__party",
-        "match__need__organization",
-        "match__offer__organization",
-        "match__offer__expert__user",
-    )
+    """Stories both sides consented to and the secretariat approved."""
+    studies = match_selectors.case_studies_public()
     return render(request, "frontend/case_studies.html", {"studies": studies})

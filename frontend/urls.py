@@ -46,6 +46,7 @@ urlpatterns = [
         name="cohort_confirm",
     ),
     path("secretariat/role-requests/<int:pk>/", views.focal_point_decide, name="focal_point_decide"),
+    path("secretariat/organizations/<int:pk>/", views.organization_decide, name="organization_decide"),
     path(f"{KIND}s/", views.posting_list, name="posting_list"),
     path(f"{KIND}s/new/", views.posting_create, name="posting_create"),
     path(f"{KIND}s/check/", views.posting_check, name="posting_check"),

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import SimpleRateThrottle
 
 from marketplace import lifecycle, permissions, selectors, services
 from marketplace.models import (
@@ -58,15 +59,18 @@ def public_name_required(view):
         if permissions.has_public_name(request.user):
             return view(request, *args, **kwargs)
         back = request.get_full_path() if request.method == "GET" else request.META.get("HTTP_REFERER", "")
-        return redirect(public_name_url(back if _is_safe_next(request, back) else reverse("my_postings")))
+        return redirect(public_name_url(safe_next(request, back, reverse("my_postings"))))
 
     return wrapped
 
 
-def _is_safe_next(request, url: str) -> bool:
-    return bool(url) and url_has_allowed_host_and_scheme(
+def safe_next(request, url: str | None, fallback: str) -> str:
+    """Where to go next: `url` when it is an address of this site, else `fallback` (never another site)."""
+    if url and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
+    ):
+        return url
+    return fallback
 
 
 def secretariat_required(view):
@@ -103,6 +107,9 @@ def posting_list(request, kind: str):
         }
     )
     by_meaning = bool(filters.q and params.get("by_meaning"))
+    throttled = by_meaning and not MeaningSearchThrottle().allow_request(request, None)
+    if throttled:  # the same search by its words instead, and the page says why
+        by_meaning = False
     if by_meaning:  # the words' meaning, in any language, instead of the words themselves
         postings = matching_selectors.closest_in_meaning(
             selectors.published_postings(model=model, filters=replace(filters, q="")),
@@ -128,7 +135,9 @@ def posting_list(request, kind: str):
             "regions": Region.choices,
             "parties": selectors.parties(),
             "text_languages": Language.choices,
+            "throttled": throttled,
         },
+        status=429 if throttled and not request.htmx else 200,  # htmx swaps in 2xx answers only
     )
 
 
@@ -180,6 +189,19 @@ def _suggestions(posting, *, viewer_may_open: bool) -> list[dict]:
     ]
 
 
+class MeaningSearchThrottle(SimpleRateThrottle):
+    """Searches by meaning run the model: PAGE_SEARCH_RATE per client address, read as the API reads it
+    (behind TRUSTED_PROXY_COUNT proxies, the address they append)."""
+
+    scope = "page_search_by_meaning"
+
+    def get_rate(self):
+        return settings.PAGE_SEARCH_RATE or None
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 def poster_arguments(kind: str, choice: str) -> dict:
     """The service's arguments for a poster picked in a form: "expert" (offers), "party:CODE", "org:ID"."""
     if kind == "offer" and choice == "expert":
@@ -198,7 +220,11 @@ def posting_create(request, kind: str):
     form_class = forms.POSTING_FORMS[kind]
     choices = (forms.need_poster_choices if kind == "need" else forms.offer_poster_choices)(request.user)
     if not choices:
-        return render(request, "frontend/no_role.html", {"kind": kind}, status=403)
+        waiting = selectors.organizations_of(user=request.user)
+        waiting = waiting.exclude(permissions.approved_organization_filter())
+        return render(
+            request, "frontend/no_role.html", {"kind": kind, "waiting_organizations": waiting}, status=403
+        )
     initial = {
         "language": request.LANGUAGE_CODE,
         "contact_name": request.user.name,
@@ -332,6 +358,7 @@ def validation_queue(request):
                 for kind, model in selectors.POSTING_MODELS.items()
             ],
             "role_requests": selectors.pending_focal_point_requests(),
+            "organizations": selectors.pending_organizations(),
             "form": forms.ModerationForm(),
         },
     )
@@ -384,6 +411,27 @@ def focal_point_decide(request, pk: int):
     return redirect("validation_queue")
 
 
+@login_required
+@require_POST
+def organization_decide(request, pk: int):
+    _secretariat_only(request.user)
+    organization = get_object_or_404(Organization, pk=pk)
+    form = forms.RoleDecisionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a decision."))
+        decide = (
+            services.organization_approve
+            if form.cleaned_data["decision"] == "approve"
+            else services.organization_reject
+        )
+        decide(user=request.user, organization=organization, note=form.cleaned_data["note"])
+        messages.success(request, _("Decision recorded."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("validation_queue")
+
+
 # --- Roles -------------------------------------------------------------------------------------------
 
 
@@ -410,9 +458,7 @@ def focal_point_request(request):
 @login_required
 def public_name(request):
     """The name others see; asked at sign-in of accounts that have none, and before posting."""
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not _is_safe_next(request, next_url):
-        next_url = reverse("my_postings")
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), reverse("my_postings"))
     form = forms.PublicNameForm(request.POST or None, initial={"name": request.user.name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -485,6 +531,7 @@ def organization_detail(request, pk: int):
         {
             "organization": organization,
             "is_admin": is_admin,
+            "is_approved": permissions.is_approved_organization(organization),
             "form": form,
             "members": organization.memberships.select_related("user"),
         },

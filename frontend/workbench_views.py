@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,14 +25,15 @@ from matching import services as match_services
 from matching.explanations import reason_lines
 
 from . import forms
-from .views import secretariat_required
+from .views import safe_next, secretariat_required
 
 QUEUE_PAGE = 50
 
 
 @secretariat_required
 def match_queue(request):
-    """Suggestions waiting for a curator, best first, with their reasons and how long they have waited."""
+    """Suggestions waiting for a curator, best first, with their reasons and how long they have waited; and
+    the case studies waiting for approval."""
     filters = forms.QueueFilterForm(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
     queue = match_selectors.match_queue(
@@ -57,7 +59,13 @@ def match_queue(request):
     return render(
         request,
         "frontend/match_queue.html",
-        {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "filters": filters,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "stories": match_selectors.case_studies_awaiting_approval(),
+        },
     )
 
 
@@ -76,7 +84,7 @@ def match_queue_bulk(request):
             request,
             _("%(done)d done, %(skipped)d skipped (already decided).") % {"done": done, "skipped": skipped},
         )
-    return redirect(request.POST.get("next") or "match_queue")
+    return redirect(safe_next(request, request.POST.get("next"), reverse("match_queue")))
 
 
 @secretariat_required

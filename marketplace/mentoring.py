@@ -81,11 +81,14 @@ def can_follow_pairing(user, pairing: MentoringPairing) -> bool:
 
 
 def access_pairing(*, user, pk: int) -> MentoringPairing:
-    """A pairing its two sides and the secretariat follow; 404 for everyone else."""
+    """A pairing its two sides and the secretariat follow; 404 for everyone else, and for the sides while it
+    is only proposed in a draft cohort (the secretariat may still change it)."""
     pairing = (
         MentoringPairing.objects.select_related("mentor", "request__party", "cohort").filter(pk=pk).first()
     )
     if pairing is None or not user.is_authenticated or not can_follow_pairing(user, pairing):
+        raise Http404
+    if pairing.status == PairingStatus.PROPOSED and not permissions.is_secretariat(user):
         raise Http404
     return pairing
 
@@ -206,6 +209,8 @@ def mentor_save(
         raise PermissionDenied(_("Only the Party's focal points can offer its mentoring."))
     if organization is not None and not permissions.is_organization_admin(user, organization):
         raise PermissionDenied(_("Only the organization's admins can offer its mentoring."))
+    if organization is not None:
+        permissions.require_approved_organization(organization)
     if as_expert and not permissions.is_expert(user):
         raise PermissionDenied(_("Create your expert profile first."))
     permissions.require_public_name(user)

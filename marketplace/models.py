@@ -231,9 +231,26 @@ class Organization(models.Model):
     website = models.URLField(_("website"), blank=True)
     description = models.TextField(_("description"), blank=True, validators=[MaxLengthValidator(2000)])
     created_at = models.DateTimeField(auto_now_add=True)
+    # A registered organization waits for the secretariat: until approved it cannot invite nor post
+    # (`permissions.is_approved_organization`), and it is not listed publicly.
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True) | Q(rejected_at__isnull=True),
+                name="organization_not_both_approved_and_rejected",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -24,6 +24,7 @@ from .models import EmailStatus, Frequency, Notification, NotificationKind, Noti
 
 K = NotificationKind
 UNSUBSCRIBE_SALT = "marketplace.notifications.unsubscribe"
+UNSUBSCRIBE_MAX_AGE = datetime.timedelta(days=365)
 ALL_KINDS = ""
 
 # What each kind says: a subject and a body, filled from the row's context (strings saved with the event).
@@ -341,15 +342,26 @@ def preferences_save(*, user: User, frequencies: Mapping[str, str]) -> None:
 
 
 def unsubscribe_target(token: str) -> tuple[User, str]:
-    """The user and kind ("" for every kind) a signed unsubscribe token names; ValidationError if forged."""
+    """The user and kind ("" for every kind) a signed unsubscribe token names; ValidationError if forged or
+    older than UNSUBSCRIBE_MAX_AGE (a link from an old e-mail, forwarded or leaked, stops working)."""
     try:
-        user_id, kind = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        user_id, kind = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
         user = User.objects.get(pk=user_id)
+    except signing.SignatureExpired as error:
+        raise ValidationError(
+            _("This unsubscribe link has expired: sign in and change your choices in your preferences.")
+        ) from error
     except (signing.BadSignature, User.DoesNotExist, TypeError, ValueError) as error:
         raise ValidationError(_("This unsubscribe link is not valid.")) from error
     if kind != ALL_KINDS and kind not in K.values:
         raise ValidationError(_("This unsubscribe link is not valid."))
     return user, kind
+
+
+def masked_address(email: str) -> str:
+    """Enough of an address for its owner to recognise it, too little for anyone else: m•••@example.org."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
 
 
 def unsubscribe(*, token: str) -> tuple[User, str]:

@@ -36,6 +36,24 @@ def is_organization_admin(user, organization: Organization) -> bool:
     )
 
 
+def approved_organization_filter() -> Q:
+    """The one rule for new organizations: until the secretariat approves one, nobody invites members, posts
+    or mentors for it, and it is not listed publicly."""
+    return Q(approved_at__isnull=False)
+
+
+def is_approved_organization(organization: Organization) -> bool:
+    """Read from the database, so that a decision taken meanwhile counts."""
+    return Organization.objects.filter(approved_organization_filter(), pk=organization.pk).exists()
+
+
+def require_approved_organization(organization: Organization) -> None:
+    if not is_approved_organization(organization):
+        raise PermissionDenied(
+            _("The secretariat has not approved this organization yet: it cannot invite members or post.")
+        )
+
+
 def has_public_name(user) -> bool:
     return bool(user.is_authenticated and user.name.strip())
 
@@ -54,7 +72,9 @@ def is_expert(user) -> bool:
 
 def can_post_need(user, *, party: Party | None = None, organization: Organization | None = None) -> bool:
     """Focal points for their Parties, members for their organizations; the secretariat for anyone (it loads
-    postings in bulk on their behalf)."""
+    postings in bulk on their behalf). Never for an organization the secretariat has not approved."""
+    if organization is not None and not is_approved_organization(organization):
+        return False
     if (party or organization) is not None and is_secretariat(user):
         return True
     if party is not None:
@@ -67,6 +87,8 @@ def can_post_need(user, *, party: Party | None = None, organization: Organizatio
 def can_post_offer(user, *, as_expert: bool = False, organization: Organization | None = None) -> bool:
     if as_expert:
         return is_expert(user)
+    if organization is not None and not is_approved_organization(organization):
+        return False
     if organization is not None and is_secretariat(user):
         return True
     if organization is not None:
@@ -75,10 +97,11 @@ def can_post_offer(user, *, as_expert: bool = False, organization: Organization 
 
 
 def owner_filter(user, model) -> Q:
-    """Postings a user answers for: their own, their Parties', their organizations', their expert profile."""
+    """Postings a user answers for through the roles they hold now: their Parties', their organizations',
+    their expert profile's. Who created a posting does not count: a former focal point or member loses it."""
     if not user.is_authenticated:
         return Q(pk__in=[])
-    owned = Q(created_by=user) | Q(organization__memberships__user=user)
+    owned = Q(organization__memberships__user=user)
     if model is Need:
         owned |= Q(party__focal_points__user=user)
     else:

@@ -3,6 +3,8 @@
 The posting services check it, so the pages, the API and the bulk import share one count. The count is of the
 postings the user actually created, read from the database: it holds across web processes without a shared
 cache, and a refused attempt costs nothing. The secretariat is not limited (it loads calls for proposals).
+
+Organization invitations have their own daily limit per admin (`ORGANIZATION_INVITATIONS_PER_DAY`).
 """
 
 import datetime
@@ -14,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from . import permissions
-from .models import Need, Offer, User
+from .models import Need, Offer, OrganizationInvitation, User
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -65,4 +67,30 @@ def posting_rate_check(*, user: User) -> None:
         )
         % {"minutes": minutes},
         wait=max(wait, 1),
+    )
+
+
+def invitation_rate_check(*, user: User) -> None:
+    """Refuse (a ValidationError on "email") when `user` has sent `ORGANIZATION_INVITATIONS_PER_DAY`
+    organization invitations in the last 24 hours, whatever the organization: each one is an e-mail from the
+    platform's address. Counted from the database, like the postings. Call inside the inviting transaction."""
+    allowed = settings.ORGANIZATION_INVITATIONS_PER_DAY
+    since = timezone.now() - datetime.timedelta(days=1)
+    User.objects.select_for_update().filter(pk=user.pk).exists()  # one count at a time per user
+    if OrganizationInvitation.objects.filter(invited_by=user, created_at__gte=since).count() < allowed:
+        return
+    raise ValidationError(
+        {
+            "email": [
+                ValidationError(
+                    ngettext(
+                        "You can send at most %(count)d invitation a day. Please try again tomorrow.",
+                        "You can send at most %(count)d invitations a day. Please try again tomorrow.",
+                        allowed,
+                    )
+                    % {"count": allowed},
+                    code="throttled",
+                )
+            ]
+        }
     )

@@ -20,6 +20,7 @@ from .models import (
     Offer,
     Organization,
     OrganizationInvitation,
+    OrganizationMembership,
     Party,
     PostingStatus,
     RoleRequestStatus,
@@ -167,10 +168,40 @@ def focal_point_parties(*, user) -> QuerySet:
     return Party.objects.filter(focal_points__user=user).order_by("name_en")
 
 
-def organizations_of(*, user) -> QuerySet:
+def organizations_of(*, user, approved_only: bool = False) -> QuerySet:
+    """The user's organizations; `approved_only`: those they may post for (see
+    `permissions.approved_organization_filter`)."""
     if not user.is_authenticated:
         return Organization.objects.none()
-    return Organization.objects.filter(memberships__user=user).order_by("name")
+    organizations = Organization.objects.filter(memberships__user=user).order_by("name")
+    if approved_only:
+        organizations = organizations.filter(permissions.approved_organization_filter())
+    return organizations
+
+
+def organizations_public() -> QuerySet:
+    """The organizations anyone may list: approved by the secretariat."""
+    return (
+        Organization.objects.filter(permissions.approved_organization_filter())
+        .select_related("country")
+        .order_by("name")
+    )
+
+
+def pending_organizations() -> QuerySet:
+    """Registered organizations waiting for the secretariat's decision, oldest first, with their admins."""
+    return (
+        Organization.objects.filter(approved_at__isnull=True, rejected_at__isnull=True)
+        .select_related("country")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=OrganizationMembership.objects.filter(is_admin=True).select_related("user"),
+                to_attr="admin_memberships",
+            )
+        )
+        .order_by("created_at")
+    )
 
 
 def pending_focal_point_requests() -> QuerySet:
@@ -191,7 +222,7 @@ def open_invitations_for(*, user) -> QuerySet:
 
 def posting_owners(posting: Need | Offer) -> QuerySet:
     """The people who answer for a posting (see `permissions.owner_filter`): they receive its news."""
-    owners = Q(pk=posting.created_by_id)
+    owners = Q(pk__in=[])
     if posting.organization_id:
         owners |= Q(memberships__organization_id=posting.organization_id)
     if isinstance(posting, Need) and posting.party_id:

@@ -232,6 +232,8 @@ def need_create(
     """A draft need, posted for a Party (by its focal point) or an organization (by a member)."""
     if (party is None) == (organization is None):
         raise ValidationError({"party": [_("Post the need for a Party or for an organization.")]})
+    if organization is not None:
+        permissions.require_approved_organization(organization)
     if not permissions.can_post_need(user, party=party, organization=organization):
         raise PermissionDenied(_("You cannot post needs for this Party or organization."))
     permissions.require_public_name(user)
@@ -254,6 +256,8 @@ def offer_create(
     """A draft offer, posted by an expert in their own name or by a member for an organization."""
     if as_expert == (organization is not None):
         raise ValidationError({"organization": [_("Post the offer as an expert or for an organization.")]})
+    if organization is not None:
+        permissions.require_approved_organization(organization)
     if not permissions.can_post_offer(user, as_expert=as_expert, organization=organization):
         raise PermissionDenied(_("You cannot post offers as this expert or organization."))
     permissions.require_public_name(user)
@@ -303,8 +307,10 @@ def _move(
 
 @transaction.atomic
 def posting_submit(*, user: User, posting: Need | Offer) -> Need | Offer:
-    """The owner sends a draft to the secretariat for validation."""
-    if not permissions.is_posting_owner(user, posting):
+    """The owner sends a draft to the secretariat for validation (and the secretariat what it loaded itself on
+    someone's behalf, as the bulk import does)."""
+    loaded_by_secretariat = permissions.is_secretariat(user) and posting.created_by_id == user.pk
+    if not (permissions.is_posting_owner(user, posting) or loaded_by_secretariat):
         raise PermissionDenied(_("Only the posting's owner can submit it."))
     posting = _locked(posting)
     return _move(posting, PostingStatus.SUBMITTED, message="")
@@ -533,7 +539,8 @@ def expert_profile_save(*, user: User, data: Mapping[str, Any]) -> ExpertProfile
 
 @transaction.atomic
 def organization_create(*, user: User, data: Mapping[str, Any]) -> Organization:
-    """A verified user registers an organization and becomes its admin."""
+    """A verified user registers an organization and becomes its admin. It waits for the secretariat's
+    approval before it can invite members or post (`organization_approve`)."""
     organization = Organization(
         **{k: data[k] for k in ("name", "acronym", "type", "country", "website", "description") if k in data}
     )
@@ -543,21 +550,70 @@ def organization_create(*, user: User, data: Mapping[str, Any]) -> Organization:
     return organization
 
 
+_ORGANIZATION_DECISION_FIELDS = ("approved_at", "approved_by", "rejected_at", "rejected_by", "decision_note")
+
+
+def _organization_decide(organization: Organization, *, user: User, approve: bool, note: str) -> Organization:
+    permissions.require_secretariat(user, _("Only the secretariat approves organizations."))
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": [_("Keep the message under 2000 characters.")]})
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.approved_at is not None or organization.rejected_at is not None:
+        raise ValidationError(_("The secretariat has already decided on this organization."))
+    before = audit.snapshot(organization, _ORGANIZATION_DECISION_FIELDS)
+    if approve:
+        organization.approved_at, organization.approved_by = timezone.now(), user
+    else:
+        organization.rejected_at, organization.rejected_by = timezone.now(), user
+    organization.decision_note = note
+    organization.save(update_fields=list(_ORGANIZATION_DECISION_FIELDS))
+    audit.record(
+        actor=user,
+        action="organization_approve" if approve else "organization_reject",
+        target=organization,
+        before=before,
+        after=audit.snapshot(organization, _ORGANIZATION_DECISION_FIELDS),
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_approve(*, user: User, organization: Organization, note: str = "") -> Organization:
+    """The secretariat approves a registered organization: it may now invite members and post."""
+    return _organization_decide(organization, user=user, approve=True, note=note)
+
+
+@transaction.atomic
+def organization_reject(*, user: User, organization: Organization, note: str = "") -> Organization:
+    """The secretariat refuses a registered organization: it stays unable to invite or post, and unlisted."""
+    return _organization_decide(organization, user=user, approve=False, note=note)
+
+
 @transaction.atomic
 def organization_invite(*, user: User, organization: Organization, email: str) -> OrganizationInvitation:
-    """An organization's admin invites someone by e-mail; the e-mail leaves once the invitation is saved."""
+    """An organization's admin invites someone by e-mail; the e-mail leaves once the invitation is saved.
+    Only for an approved organization, at most `ORGANIZATION_INVITATIONS_PER_DAY` a day per admin, and never
+    twice to an address whose invitation is still open: the platform's address must not relay spam."""
     if not permissions.is_organization_admin(user, organization):
         raise PermissionDenied(_("Only the organization's admins can invite members."))
+    permissions.require_approved_organization(organization)
     email = User.objects.normalize_email((email or "").strip())
+    # Locks in a fixed order, the admin (in the rate check) then the organization: one admin's invitations are
+    # counted one at a time, and two admins cannot both invite the same address.
+    ratelimits.invitation_rate_check(user=user)
+    Organization.objects.select_for_update().filter(pk=organization.pk).exists()
     if OrganizationMembership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationError({"email": [_("This person is already a member.")]})
-    invitation = OrganizationInvitation.objects.filter(
+    if OrganizationInvitation.objects.filter(
         organization=organization, email__iexact=email, accepted_at__isnull=True
-    ).first()
-    if invitation is None:
-        invitation = OrganizationInvitation(organization=organization, email=email, invited_by=user)
-        invitation.full_clean()
-        invitation.save()
+    ).exists():
+        raise ValidationError(
+            {"email": [_("This address is already invited: the invitation is waiting to be accepted.")]}
+        )
+    invitation = OrganizationInvitation(organization=organization, email=email, invited_by=user)
+    invitation.full_clean()
+    invitation.save()
     transaction.on_commit(
         lambda: send_mail(
             subject=_("You are invited to join %(org)s on CHM Matchmaker") % {"org": organization.name},
@@ -613,6 +669,13 @@ def api_token_create(*, user: User, name: str, expires_in_days: int = 90) -> tup
     if errors:
         raise ValidationError(errors)
     return ApiToken.objects.create(user=user, name=name, expiry=datetime.timedelta(days=expires_in_days))
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every token of the user (a new password ends what the old one let anyone create)."""
+    deleted, _by_model = ApiToken.objects.filter(user=user).delete()
+    return deleted
 
 
 @transaction.atomic

@@ -192,7 +192,8 @@ class MatchNote(models.Model):
 
 
 class CaseStudy(models.Model):
-    """A completed match told as a story; public only once both sides have consented to this text."""
+    """A completed match told as a story; public only once both sides have consented to this text and the
+    secretariat has approved it: ``published_at`` is the moment of that approval."""
 
     match = models.OneToOneField(Match, on_delete=models.CASCADE, related_name="case_study")
     title = models.CharField(_("title"), max_length=200)
@@ -202,6 +203,10 @@ class CaseStudy(models.Model):
     need_consent_at = models.DateTimeField(null=True, blank=True)
     offer_consent_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(_("why the secretariat sent it back"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -3,6 +3,7 @@ secretariat. Nobody else learns that a match exists."""
 
 from marketplace import permissions
 from marketplace.models import Need, Offer
+from marketplace.selectors import posting_owners
 from matching.engine.postings import NEED, OFFER
 
 from . import lifecycle
@@ -17,6 +18,13 @@ def sides_of(user, match: Match) -> set[str]:
     if permissions.is_posting_owner(user, match.offer):
         sides.add(OFFER)
     return sides
+
+
+def owner_in_common(need: Need, offer: Offer) -> bool:
+    """Whether someone answers for both postings (one person focal point of the need's Party and member of
+    the offer's organization, one organization on both sides...): such a pair is never matched, lest one
+    person accept both sides and tell its story alone."""
+    return posting_owners(need).filter(pk__in=posting_owners(offer).values("pk")).exists()
 
 
 def actions_for(user, match: Match, *, sides: set[str] | None = None) -> set[str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
@@ -23,6 +25,7 @@ from . import permissions as match_permissions
 from .models import (
     ACCEPTED_STATUSES,
     INDEXED_DIMENSIONS,
+    CaseStudy,
     Match,
     MatchStatus,
     MatchWeights,
@@ -315,6 +318,32 @@ def match_queue(*, filters: QueueFilters) -> QuerySet:
     )
 
 
+# --- Case studies -----------------------------------------------------------------------------------------
+
+_STORY_RELATED = (
+    "match__need__party",
+    "match__need__organization",
+    "match__offer__organization",
+    "match__offer__expert__user",
+)
+
+
+def case_studies_public() -> QuerySet:
+    """The stories anyone may read: both sides consented and the secretariat approved (``published_at``)."""
+    return CaseStudy.objects.filter(published_at__isnull=False).select_related(*_STORY_RELATED)
+
+
+def case_studies_awaiting_approval() -> QuerySet:
+    """Stories both sides consented to, waiting for the secretariat, oldest first."""
+    return (
+        CaseStudy.objects.filter(
+            published_at__isnull=True, need_consent_at__isnull=False, offer_consent_at__isnull=False
+        )
+        .select_related(*_STORY_RELATED)
+        .order_by("updated_at", "pk")
+    )
+
+
 # --- Search by meaning ----------------------------------------------------------------------------------
 
 
@@ -323,7 +352,12 @@ def open_postings_like(side: str, text: str, *, limit: int) -> list[int]:
     from .services import encoder  # the model lives with the services that embed postings
 
     model = encoder()
-    return nearest(side, model.encode([text])[0], model_version=model.version, limit=limit)
+    key = "query-vector:" + hashlib.sha256(f"{model.version}\n{text}".encode()).hexdigest()
+    vector = cache.get(key)
+    if vector is None:
+        vector = model.encode([text])[0]
+        cache.set(key, vector, settings.QUERY_VECTOR_CACHE_SECONDS)
+    return nearest(side, vector, model_version=model.version, limit=limit)
 
 
 def closest_in_meaning(queryset: QuerySet, text: str, *, limit: int) -> QuerySet:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ from .models import (
     Outcome,
     Response,
 )
-from .permissions import other, sides_of
+from .permissions import other, owner_in_common, sides_of
 
 
 def encoder() -> Encoder:
@@ -327,8 +328,18 @@ def _set_status(match: Match, status: str, now) -> None:
         setattr(match, stamp, now)
 
 
+def _refuse_owner_in_common(need: Need, offer: Offer) -> None:
+    """Nobody takes both sides of a match: a pair of postings with an owner in common is never made."""
+    if owner_in_common(need, offer):
+        raise ValidationError(
+            _("The need and the offer have an owner in common: they cannot be matched with each other."),
+            code="owner_in_common",
+        )
+
+
 def _introduce(match: Match, user: User | None) -> Match:
     lifecycle.check_action(match.status, "introduce")
+    _refuse_owner_in_common(match.need, match.offer)
     before = audit.snapshot(match, _AUDITED_FIELDS)
     now = timezone.now()
     _set_status(match, MatchStatus.INTRODUCED, now)
@@ -361,7 +372,8 @@ def match_dismiss(*, user: User, match: Match) -> Match:
 
 
 def matches_auto_introduce(*, match_ids: list[int]) -> int:
-    """Introduce the new suggestions scored at or above the auto-introduction threshold."""
+    """Introduce the new suggestions scored at or above the auto-introduction threshold, except pairs with
+    an owner in common (they stay suggestions, which a curator cannot introduce either)."""
     threshold = settings.MATCHING_AUTO_INTRODUCE_SCORE
     if threshold is None:
         return 0
@@ -371,7 +383,7 @@ def matches_auto_introduce(*, match_ids: list[int]) -> int:
     ).values_list("pk", flat=True):
         with transaction.atomic():
             match = _locked(Match(pk=pk))
-            if match.status == MatchStatus.SUGGESTED:
+            if match.status == MatchStatus.SUGGESTED and not owner_in_common(match.need, match.offer):
                 _introduce(match, None)
                 introduced += 1
     return introduced
@@ -439,6 +451,7 @@ def match_create(*, user: User, need: Need, offer: Offer) -> Match:
     permissions.require_secretariat(user, _("Only the secretariat curates matches."))
     _published(need)
     _published(offer)
+    _refuse_owner_in_common(need, offer)
     existing = Match.objects.select_for_update().filter(need=need, offer=offer).first()
     if existing is not None:
         if existing.status != MatchStatus.SUGGESTED:
@@ -470,6 +483,7 @@ def match_express_interest(
     _published(own)
     _published(other_posting)
     need, offer = (own, other_posting) if isinstance(own, Need) else (other_posting, own)
+    _refuse_owner_in_common(need, offer)
     side = NEED if isinstance(own, Need) else OFFER
     match = Match.objects.select_for_update().filter(need=need, offer=offer).first()
     if match is None:
@@ -494,9 +508,13 @@ def match_express_interest(
 @transaction.atomic
 def match_accept(*, user: User, match: Match, message: str = "") -> Match:
     """A side accepts; once both have, the match is connected and each side sees the other's contacts."""
+    # The offer first (then the match: the same order everywhere), so that two acceptances of different
+    # matches of one offer count its free places one after the other.
+    Offer.objects.select_for_update().filter(pk=match.offer_id).exists()
     match = _locked(match)
     sides = _require_side(user, match)
     lifecycle.check_action(match.status, "accept")
+    _refuse_owner_in_common(match.need, match.offer)  # a pair made before its sides came to one owner
     message = _text(message, "message")
     pending = [side for side in sorted(sides) if getattr(match, f"{side}_response") == Response.PENDING]
     if not pending:
@@ -618,40 +636,60 @@ def match_note_add(*, user: User, match: Match, text: str) -> MatchNote:
 # --- Outcome stories ---------------------------------------------------------------------------------------
 
 
+_AUDITED_STORY_FIELDS = (
+    "title",
+    "need_consent_at",
+    "offer_consent_at",
+    "published_at",
+    "approved_by_id",
+    "review_note",
+)
+
+
+def _story_version(study: CaseStudy) -> str:
+    """A digest of the text the sides consent to: one notification per version, however often it is saved."""
+    text = "\x1f".join((study.language or "", study.title or "", study.story or ""))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 @transaction.atomic
 def case_study_save(*, user: User, match: Match, title: str, story: str, language: str) -> CaseStudy:
-    """Write (or rewrite) the story of a completed match. Any change needs both sides' consent again; the
-    author's side consents by writing it."""
+    """Write (or rewrite) the story of a completed match. Any change needs both sides' consent and the
+    secretariat's approval again; the author's side consents by writing it. Saving the same text again
+    changes nothing but the author's consent, and tells nobody again."""
     match = _locked(match)
     sides = sides_of(user, match)
     if not (sides or permissions.is_secretariat(user)):
         raise PermissionDenied(_("Only the two sides of a match or the secretariat can write its story."))
     if match.status != MatchStatus.COMPLETED:
         raise ValidationError(_("Only a completed match can become a case study."))
-    study = CaseStudy.objects.filter(match=match).first() or CaseStudy(match=match)
+    study = CaseStudy.objects.select_for_update().filter(match=match).first() or CaseStudy(match=match)
+    previous = _story_version(study) if study.pk else None
     study.title = _text(title, "title", required=True, limit=200)
     study.story = _text(story, "story", required=True, limit=8000)
     study.language = language
-    study.written_by = user
+    version = _story_version(study)
     now = timezone.now()
-    study.need_consent_at = now if NEED in sides else None
-    study.offer_consent_at = now if OFFER in sides else None
-    study.published_at = None
+    if version != previous:
+        study.written_by = user
+        study.need_consent_at = study.offer_consent_at = study.published_at = study.approved_by = None
+        study.review_note = ""
+    for side in sides:
+        setattr(study, f"{side}_consent_at", getattr(study, f"{side}_consent_at") or now)
     try:
         study.full_clean(exclude=["match", "written_by"])
     except ValidationError as error:
         raise ValidationError(error.message_dict) from error
     study.save()
     for side in {NEED, OFFER} - sides:
-        _notify(
-            match, side, NotificationKind.STORY_PROPOSED, f"story:{now.isoformat()}", story_title=study.title
-        )
+        _notify(match, side, NotificationKind.STORY_PROPOSED, f"story:{version}", story_title=study.title)
     return study
 
 
 @transaction.atomic
 def case_study_consent(*, user: User, match: Match) -> CaseStudy:
-    """A side consents to the story as written; with both consents it is published."""
+    """A side consents to the story as written; with both consents it waits for the secretariat's approval
+    (see `case_study_approve`)."""
     match = _locked(match)
     sides = _require_side(user, match)
     study = CaseStudy.objects.select_for_update().filter(match=match).first()
@@ -660,17 +698,77 @@ def case_study_consent(*, user: User, match: Match) -> CaseStudy:
     now = timezone.now()
     for side in sides:
         setattr(study, f"{side}_consent_at", getattr(study, f"{side}_consent_at") or now)
-    if study.need_consent_at and study.offer_consent_at and study.published_at is None:
-        study.published_at = now
-        study.save()
-        for side in (NEED, OFFER):
-            _notify(
-                match,
-                side,
-                NotificationKind.STORY_PUBLISHED,
-                f"story-published:{now.isoformat()}",
-                story_title=study.title,
-            )
-        return study
     study.save()
+    return study
+
+
+def _story_to_review(user: User, match: Match) -> tuple[Match, CaseStudy]:
+    """The match and its story, locked, for a member of the secretariat who answers for neither side; the
+    story must have both sides' consent."""
+    permissions.require_secretariat(user, _("Only the secretariat approves case studies."))
+    match = _locked(match)
+    if sides_of(user, match):
+        raise PermissionDenied(
+            _("You answer for a side of this match: another member of the secretariat reviews its story.")
+        )
+    study = CaseStudy.objects.select_for_update().filter(match=match).first()
+    if study is None or not (study.need_consent_at and study.offer_consent_at):
+        raise ValidationError(_("Only a case study both sides have consented to can be reviewed."))
+    return match, study
+
+
+@transaction.atomic
+def case_study_approve(*, user: User, match: Match) -> CaseStudy:
+    """The secretariat approves a story both sides consented to: it becomes public and the sides are told
+    (once per version of the text)."""
+    match, study = _story_to_review(user, match)
+    if study.published_at is not None:
+        raise ValidationError(_("This case study is already public."))
+    before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
+    study.published_at, study.approved_by, study.review_note = timezone.now(), user, ""
+    study.save()
+    audit.record(
+        actor=user,
+        action="case_study_approve",
+        target=match,
+        before=before,
+        after=audit.snapshot(study, _AUDITED_STORY_FIELDS),
+    )
+    for side in (NEED, OFFER):
+        _notify(
+            match,
+            side,
+            NotificationKind.STORY_PUBLISHED,
+            f"story-published:{_story_version(study)}",
+            story_title=study.title,
+        )
+    return study
+
+
+@transaction.atomic
+def case_study_send_back(*, user: User, match: Match, note: str) -> CaseStudy:
+    """The secretariat sends a story back to both sides, saying why (a public one is withdrawn): it waits
+    for both consents again, to this text or a rewritten one, and then for approval."""
+    match, study = _story_to_review(user, match)
+    note = _text(note, "note", required=True)
+    before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
+    study.need_consent_at = study.offer_consent_at = study.published_at = study.approved_by = None
+    study.review_note = note
+    study.save()
+    entry = audit.record(
+        actor=user,
+        action="case_study_send_back",
+        target=match,
+        before=before,
+        after=audit.snapshot(study, _AUDITED_STORY_FIELDS),
+    )
+    for side in (NEED, OFFER):
+        _notify(
+            match,
+            side,
+            NotificationKind.STORY_PROPOSED,
+            f"story-sent-back:{entry.pk}",
+            story_title=study.title,
+            message=note,
+        )
     return study

@@ -118,7 +118,7 @@ def load_demo_accounts() -> tuple[Counter, list[tuple[str, str]]]:
     organizations = {}
     for item in data["organizations"]:
         country = Party.objects.get(code=item["country"]) if item.get("country") else None
-        organizations[item["slug"]] = _upsert(
+        organization = organizations[item["slug"]] = _upsert(
             Organization,
             counts,
             {"name": item["name"]},
@@ -130,6 +130,9 @@ def load_demo_accounts() -> tuple[Counter, list[tuple[str, str]]]:
                 "description": item.get("description", ""),
             },
         )
+        if organization.approved_at is None and organization.rejected_at is None:  # demo ones are vetted
+            organization.approved_at = timezone.now()
+            organization.save(update_fields=["approved_at"])
     logins = []
     password_hash = make_password(DEMO_PASSWORD)  # hashing is deliberately slow: once for every demo user
     for item in data["users"]:
@@ -295,7 +298,7 @@ def _backdate(posting, ref: str) -> None:
     type(posting).objects.filter(pk=posting.pk).update(**history)
 
 
-def _advance(match, item: dict) -> None:
+def _advance(match, item: dict, secretariat) -> None:
     """Take a demo match from introduced to the state the file gives, through the real services."""
     need_user, offer_user = match.need.created_by, match.offer.created_by
     users = {"need": need_user, "offer": offer_user}
@@ -321,6 +324,8 @@ def _advance(match, item: dict) -> None:
             user=need_user, match=match, title=story["title"], story=story["text"], language=story["language"]
         )
         matching_services.case_study_consent(user=offer_user, match=match)
+        if story.get("approved"):
+            matching_services.case_study_approve(user=secretariat, match=match)
 
 
 @transaction.atomic
@@ -343,7 +348,7 @@ def load_demo_activity() -> Counter:
         else:
             if match is None or match.status == MatchStatus.SUGGESTED:
                 match = matching_services.match_create(user=secretariat, need=need, offer=offer)
-            _advance(match, item)
+            _advance(match, item, secretariat)
         counts[f"match {item['to']}"] += 1
 
     organizations = {item["slug"]: item["name"] for item in _read("demo_accounts.json")["organizations"]}

@@ -52,6 +52,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Organization {n}")
     type = "ngo"
+    approved_at = factory.LazyFunction(timezone.now)  # pending ones: approved_at=None
 
 
 def party(code: str) -> Party:

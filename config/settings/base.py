@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.private_answers_not_stored",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,6 +83,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMBEDDED_DATABASE_NAME = env("EMBEDDED_DATABASE_NAME", default="chm")
 
 # --- Accounts (django-allauth) ----------------------------------------------------------------------
+# Proxies in front of the web processes that append the client's address to X-Forwarded-For (the compose
+# stack's TLS proxy: 1). Per-address limits (sign-in, API, searches) read the address that many hops from
+# the end of the header, so a client cannot forge its way to a fresh limit; 0 trusts no header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Demo accounts (a secretariat with a published password) only where local.py and test.py allow them.
+DEMO_DATA_ALLOWED = False
 AUTH_USER_MODEL = "marketplace.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -231,6 +239,7 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
         "user": env("API_THROTTLE_USER", default="600/minute"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -285,6 +294,10 @@ REST_KNOX = {
 }
 API_IMPORT_MAX_ROWS = 1000
 API_SEMANTIC_SEARCH_LIMIT = 100
+# Searches by meaning run the model: the pages allow this many per client address ("" for no limit), and a
+# query's vector is kept this long, so that paging through the results or the same search again is free.
+PAGE_SEARCH_RATE = env("PAGE_SEARCH_RATE", default="20/minute")
+QUERY_VECTOR_CACHE_SECONDS = 600
 
 # --- Marketplace ------------------------------------------------------------------------------------
 SEED_DATA_DIR = BASE_DIR / "seed_data"
@@ -292,6 +305,8 @@ POSTING_DESCRIPTION_MAX_LENGTH = 10_000
 POSTING_EXPIRY_WARNING_DAYS = 7
 # New needs and offers per user (pages, API and import together; the secretariat is not limited); empty: none.
 POSTING_RATE_LIMIT = env("POSTING_RATE_LIMIT", default="30/hour")
+# Organization invitations an admin may send in 24 hours (each is an e-mail from the platform's address).
+ORGANIZATION_INVITATIONS_PER_DAY = env.int("ORGANIZATION_INVITATIONS_PER_DAY", default=20)
 
 # --- Matching ---------------------------------------------------------------------------------------
 # A model name (multilingual-e5-small, all-minilm-l6-v2) or a sentence-transformers folder.

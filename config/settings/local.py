@@ -17,3 +17,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SHOW_DEMO_LOGINS = True
+DEMO_DATA_ALLOWED = True

@@ -19,6 +19,7 @@ from email import message_from_bytes
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import kombu.pools
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,11 +267,13 @@ class CeleryClient:
         self._reset_pools()
 
     def _reset_pools(self) -> None:
-        # Producers are pooled per broker URL on first use: drop them so that the new URL is used.
+        # Producers are pooled per broker URL on first use, by the app and in kombu's registry: drop them all
+        # so that the new URL is used (and no closed pool is handed to a later test's eager task).
         if self.app._pool is not None:
             self.app._pool.force_close_all()
             self.app._pool = None
         self.app.amqp._producer_pool = None
+        kombu.pools.reset()
 
     def close(self) -> None:
         self._reset_pools()

@@ -16,9 +16,11 @@ from tests.factories import (
     MatchFactory,
     NeedFactory,
     OfferFactory,
+    OrganizationFactory,
     SecretariatFactory,
     UserFactory,
     focal_point,
+    member,
 )
 
 pytestmark = pytest.mark.django_db
@@ -181,8 +183,12 @@ def test_declining_records_the_reason_and_tells_the_other_side():
 
 def test_expressing_interest_creates_a_request_for_the_other_side(django_capture_on_commit_callbacks):
     need = NeedFactory(created_by=focal_point("TD"), title="Train customs officers on invasive species")
-    offer_owner = UserFactory()
-    offer = OfferFactory(created_by=offer_owner, title="Border biosecurity course on invasive species")
+    offer_owner = member(organization := OrganizationFactory())
+    offer = OfferFactory(
+        organization=organization,
+        created_by=offer_owner,
+        title="Border biosecurity course on invasive species",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         match = services.match_express_interest(
             user=offer_owner, own=offer, other_posting=need, message="Hello"
@@ -348,7 +354,9 @@ def test_bulk_curation_skips_what_moved_meanwhile(secretariat):
 
 
 def test_manual_match_creation_scores_and_introduces(secretariat):
-    need, offer = NeedFactory(created_by=focal_point("TD")), OfferFactory(created_by=UserFactory())
+    organization = OrganizationFactory()
+    need = NeedFactory(created_by=focal_point("TD"))
+    offer = OfferFactory(organization=organization, created_by=member(organization))
     match = services.match_create(user=secretariat, need=need, offer=offer)
     assert (match.status, match.origin) == (S.INTRODUCED, "curator")
     assert Notification.objects.filter(kind=NotificationKind.MATCH_INTRODUCED).count() == 2
@@ -372,7 +380,7 @@ def test_auto_introduction_above_the_threshold_runs_once(settings):
 # --- Outcome stories --------------------------------------------------------------------------------------
 
 
-def test_a_case_study_is_public_only_with_both_consents(client):
+def test_a_case_study_is_public_only_with_both_consents_and_the_secretariats_approval(client, secretariat):
     match = match_in(S.COMPLETED)
     other = UserFactory()
     with pytest.raises(PermissionDenied):
@@ -386,10 +394,12 @@ def test_a_case_study_is_public_only_with_both_consents(client):
         services.case_study_consent(user=other, match=match)
 
     study = services.case_study_consent(user=offer_side(match), match=match)
+    assert study.published_at is None  # both consents: now the secretariat's turn
+    study = services.case_study_approve(user=secretariat, match=match)
     assert study.published_at is not None
     assert b"Customs officers trained" in client.get(reverse("case_studies")).content
 
-    # Rewriting withdraws it until the other side consents to the new text.
+    # Rewriting withdraws it until the other side consents to the new text (and it is approved again).
     services.case_study_save(user=offer_side(match), match=match, title="Edited", story="New.", language="en")
     assert CaseStudy.objects.get().published_at is None
 

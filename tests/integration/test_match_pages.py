@@ -10,9 +10,11 @@ from tests.factories import (
     MatchFactory,
     NeedFactory,
     OfferFactory,
+    OrganizationFactory,
     SecretariatFactory,
     UserFactory,
     focal_point,
+    member,
     party,
 )
 
@@ -87,8 +89,8 @@ def test_both_sides_accept_through_the_pages_and_see_contacts(client):
 
 def test_expressing_interest_from_a_posting_page(client):
     need = NeedFactory(created_by=focal_point("TD"))
-    expert_user = UserFactory()
-    offer = OfferFactory(created_by=expert_user)
+    expert_user = member(organization := OrganizationFactory())
+    offer = OfferFactory(organization=organization, created_by=expert_user)
     client.force_login(expert_user)
     page = client.get(reverse("posting_detail", args=["need", need.pk]))
     assert page.context["interest_form"] is not None

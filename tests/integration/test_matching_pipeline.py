@@ -9,12 +9,21 @@ from marketplace import services as marketplace_services
 from marketplace.models import PostingStatus
 from matching import selectors, services
 from matching.models import Match, MatchStatus, MatchWeights, NeedEmbedding, OfferEmbedding
-from tests.factories import NeedFactory, OfferFactory, UserFactory, in_days
+from tests.factories import (
+    NeedFactory,
+    OfferFactory,
+    OrganizationFactory,
+    UserFactory,
+    focal_point,
+    in_days,
+    member,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def french_need(**fields):
+    fields.setdefault("created_by", focal_point("TD"))  # one who answers for Chad's needs
     return NeedFactory(
         title="Former les douaniers à détecter les espèces exotiques envahissantes",
         description="Le Tchad veut former ses douaniers à reconnaître insectes et plantes envahissants.",
@@ -36,6 +45,9 @@ def english_offer(**fields):
         "support_types": ["training"],
         "delivery_languages": ["en", "fr"],
     }
+    if "organization" not in fields:  # posted by a member, who answers for it
+        values["organization"] = OrganizationFactory()
+        values["created_by"] = member(values["organization"])
     return OfferFactory(**(values | fields))
 
 

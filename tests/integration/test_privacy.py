@@ -92,6 +92,7 @@ def world(secretariat):
         user=focal_user, match=story, title="Herbarium of Chad online", story="It worked.", language="en"
     )
     matching.case_study_consent(user=expert_user, match=story)
+    matching.case_study_approve(user=secretariat, match=story)
     # Interest expressed by the Party, declined by the expert.
     declined = matching.match_express_interest(
         user=focal_user, own=chad_second_need, other_posting=expert_offer, message="Intéressés."

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
 from matching import services as matching_services
@@ -20,6 +20,10 @@ class Command(BaseCommand):
         self._report("Vocabulary", loader.load_vocabulary())
         if not demo:
             return
+        if not settings.DEMO_DATA_ALLOWED:  # the demo secretariat's password is in the repository
+            raise CommandError(
+                "--demo loads accounts with published passwords: only with local or test settings."
+            )
         # The demo's addresses are fictitious: its e-mails stay out of the console (they are in the inboxes).
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             logins = self._load_demo()
