@@ -137,9 +137,12 @@ def posting_match(*, side: str, posting_id: int) -> MatchingResult:
     )
 
 
-def _rank(view, vector, candidate_views, candidate_vectors, *, model: Encoder, history=None):
+def _rank(
+    view, vector, candidate_views, candidate_vectors, *, model: Encoder, history=None, within_coverage=True
+):
     """Every eligible candidate scored against one posting with the weights in use, best first; with the
-    version of those weights."""
+    version of those weights. ``within_coverage=False`` also scores offers whose coverage leaves the need
+    out (a pair a curator makes by hand)."""
     weights, version = selectors.current_weights()
     scored = rank(
         view,
@@ -152,6 +155,7 @@ def _rank(view, vector, candidate_views, candidate_vectors, *, model: Encoder, h
         history=history,
         top_k=len(candidate_views),
         labels=engine.Labels.from_seed_data(),
+        within_coverage=within_coverage,
     )
     return scored, version
 
@@ -415,7 +419,14 @@ def _pair_scored(need: Need, offer: Offer):
         views[side] = selectors.as_engine_posting(posting)
         embedding, _changed = _embedding_for(side, posting, views[side], model=model)
         vectors[side] = np.asarray(embedding.vector, dtype=np.float32)
-    scored, version = _rank(views[NEED], vectors[NEED], [views[OFFER]], vectors[OFFER][None, :], model=model)
+    scored, version = _rank(
+        views[NEED],
+        vectors[NEED],
+        [views[OFFER]],
+        vectors[OFFER][None, :],
+        model=model,
+        within_coverage=False,
+    )
     if not scored:
         raise ValidationError(
             _("These postings cannot be matched now: one is closed, expired, past its deadline or full.")

@@ -8,6 +8,7 @@ beside every vector, so a change of model or of its files is noticed and trigger
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from . import e5_model
+
+# The logistic's slope: the anchors' levels (unrelated, translation) map to 1/(1+19) and 19/(1+19).
+CALIBRATION_STEEPNESS = 2 * math.log(19)
 
 DEFAULT_MODEL = "multilingual-e5-small"
 MINILM_MODEL = "all-minilm-l6-v2"
@@ -157,9 +161,12 @@ class Encoder:
         return float(np.mean(unrelated)), float(np.mean(related))
 
     def calibrate(self, cosines: np.ndarray | float) -> np.ndarray:
-        """Raw cosine to 0..1: 0 at the level of unrelated texts, 1 at that of a translation."""
+        """Raw cosine to 0..1 along a logistic curve: about 0.05 at the level of unrelated texts, 0.95 at
+        that of a translation. Strictly increasing and never flat, so that it keeps the model's own order
+        among close candidates (a clip at the translation level made them all equal)."""
         low, high = self.similarity_range
-        return np.clip((np.asarray(cosines, dtype=np.float32) - low) / (high - low), 0.0, 1.0)
+        spread = (np.asarray(cosines, dtype=np.float64) - (low + high) / 2) / (high - low)
+        return 1.0 / (1.0 + np.exp(-CALIBRATION_STEEPNESS * spread))
 
 
 _loaded: dict[str, Encoder] = {}

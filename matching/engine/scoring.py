@@ -8,7 +8,7 @@ the weights. Features that cannot be judged (no dates given, no support type sta
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -99,9 +99,22 @@ def _language(need: Posting, offer: Posting) -> tuple[float, dict]:
     return 1.0, {"language": preferred}
 
 
+def _need_places(need: Posting) -> tuple[set[str], set[str]]:
+    """The countries and the regions a need is about (its Party's, and those it benefits)."""
+    return ({need.country} | need.countries) - {None}, ({need.region} | need.regions) - {None}
+
+
+def outside_coverage(need: Posting, offer: Posting) -> bool:
+    """Whether the offer's stated coverage leaves out every country and region of the need: such a pair is
+    never suggested automatically (a curator can still match it by hand). A need that names no place, or
+    an offer that states no limit, is not excluded."""
+    places, areas = _need_places(need)
+    limited = not offer.worldwide and bool(offer.regions or offer.countries)
+    return limited and bool(places | areas) and not (places & offer.countries or areas & offer.regions)
+
+
 def _geography(need: Posting, offer: Posting) -> tuple[float, dict]:
-    places = ({need.country} | need.countries) - {None}
-    areas = ({need.region} | need.regions) - {None}
+    places, areas = _need_places(need)
     if covered := sorted(places & offer.countries):
         return 1.0, {"covers": covered[0]}
     if covered := sorted(areas & offer.regions):
@@ -154,7 +167,7 @@ def features_and_reasons(
         reasons |= why
     if history_count:
         reasons["similar_accepted"] = history_count
-    return {name: round(float(values[name]), 4) for name in FEATURES}, reasons
+    return {name: float(values[name]) for name in FEATURES}, reasons
 
 
 def rank(
@@ -169,8 +182,13 @@ def rank(
     history: Mapping[str, np.ndarray] | None = None,
     top_k: int = 10,
     labels: Callable[[str, str], str] | None = None,
+    within_coverage: bool = True,
 ) -> list[Scored]:
-    """Score every eligible candidate of the other side for ``query`` and return the best ``top_k``.
+    """Score every eligible candidate of the other side for ``query`` and return the best ``top_k``, best
+    first: by the exact score, then by the model's cosine (scores are rounded only for display).
+
+    ``within_coverage``: leave out offers whose stated coverage excludes the need's places (automatic
+    suggestions); False scores them anyway, with the reason (a pair a curator makes by hand).
 
     ``history`` maps an offer id to the vectors of needs it was already accepted for (needs' ids
     excluded by the caller when they are the query itself). In the offer-to-needs direction it is
@@ -186,6 +204,8 @@ def rank(
         if candidate.side == query.side or candidate.ineligible_reason(today):
             continue
         need, offer = (query, candidate) if query.side == NEED else (candidate, query)
+        if within_coverage and outside_coverage(need, offer):
+            continue
         past = history.get(offer.id)
         if past is not None and len(past):
             past_cosines = past @ (query_vector if query.side == NEED else candidate_vectors[index])
@@ -200,12 +220,14 @@ def rank(
             history_count=history_count,
             today=today,
         )
-        score = round(combine(features, weights), 4)
         why = {"similarity": round(float(cosines[index]), 4), **reasons}
         why["summary"] = summarise(why, labels=labels)
-        results.append(Scored(candidate.id, score, features, why))
-    results.sort(key=lambda scored: (-scored.score, scored.candidate_id))
-    return results[:top_k]
+        rounded = {name: round(value, 4) for name, value in features.items()}
+        results.append(
+            (combine(features, weights), float(cosines[index]), Scored(candidate.id, 0.0, rounded, why))
+        )
+    results.sort(key=lambda item: (-item[0], -item[1], item[2].candidate_id))
+    return [replace(scored, score=score) for score, _cosine, scored in results[:top_k]]
 
 
 def short_label(label: str) -> str:

@@ -220,3 +220,19 @@ def test_unverified_users_cannot_curate(pair):
     need, offer, _distractor = pair
     with pytest.raises(PermissionDenied):
         services.match_introduce(user=UserFactory(), match=Match.objects.get(need=need, offer=offer))
+
+
+def test_an_offer_limited_to_other_regions_is_never_suggested_but_a_curator_can_pair_it(
+    secretariat, django_capture_on_commit_callbacks
+):
+    """The demo's case: an offer "limited to Latin American and Caribbean States" came first for Chad."""
+    latin_america = english_offer(
+        status=PostingStatus.DRAFT, global_coverage=False, regions=["latin-american-caribbean"]
+    )
+    need = french_need(status=PostingStatus.DRAFT)
+    latin_america = publish(latin_america, secretariat, django_capture_on_commit_callbacks)
+    need = publish(need, secretariat, django_capture_on_commit_callbacks)
+
+    assert not Match.objects.filter(need=need, offer=latin_america).exists()
+    by_hand = services.match_create(user=secretariat, need=need, offer=latin_america)
+    assert by_hand.reasons["outside_coverage"] == ["latin-american-caribbean"]

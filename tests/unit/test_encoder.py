@@ -134,9 +134,16 @@ def test_a_french_need_ranks_its_english_counterpart_first(e5):
 def test_calibration_spreads_bunched_cosines(e5):
     low, high = e5.similarity_range
     assert 0.7 < low < high < 1.0  # e5's cosines are bunched: unrelated texts still score ~0.8
-    assert e5.calibrate(low) == pytest.approx(0.0, abs=1e-5)
-    assert e5.calibrate(high) == pytest.approx(1.0, abs=1e-5)
-    assert e5.calibrate(0.5) == 0.0 and e5.calibrate(0.99) == 1.0
+    assert e5.calibrate(low) == pytest.approx(0.05, abs=1e-6)
+    assert e5.calibrate(high) == pytest.approx(0.95, abs=1e-6)
+    # strictly increasing over the whole range, and never flat at either end: close candidates keep
+    # the model's order (a clip at the translation level made them all 1.0)
+    cosines = np.linspace(-1.0, 1.0, 20001)
+    calibrated = e5.calibrate(cosines)
+    assert np.all(np.diff(calibrated) > 0)
+    assert calibrated[0] > 0.0 and calibrated[-1] < 1.0
+    near_translation = e5.calibrate(np.array([high + 0.01, high + 0.0101, high + 0.02]))
+    assert near_translation[0] < near_translation[1] < near_translation[2]
 
 
 def test_minilm_and_local_folders_load_and_unknown_names_are_refused(tmp_path):

@@ -100,7 +100,7 @@ def test_every_feature_is_between_zero_and_one_and_the_score_is_their_weighted_m
     ],
 )
 def test_facet_features(changes, feature, expected):
-    (scored,) = rank_one(need(), [offer(**changes)])
+    (scored,) = rank_one(need(), [offer(**changes)], within_coverage=False)
     assert scored.features[feature] == pytest.approx(expected)
 
 
@@ -116,6 +116,7 @@ def test_mismatches_are_explained():
                 language="es",
             )
         ],
+        within_coverage=False,  # as a curator's pair: scored, with the reason
     )
     assert scored.why["support_mismatch"] == {"sought": ["training"], "kind": "funding"}
     assert scored.why["outside_coverage"] == ["weog"]
@@ -208,3 +209,92 @@ def test_metrics():
     assert reciprocal_rank(["a"], {"z"}) == 0.0
     summary = evaluate({"q1": ["a", "b"], "q2": ["x"]}, {"q1": {"a"}, "q2": {"y"}}, k=1)
     assert summary == {"queries": 2, "recall@1": 0.5, "mrr": 0.5}
+
+
+def test_an_offer_whose_coverage_leaves_out_the_need_is_never_suggested():
+    """Limited to Latin America and the Caribbean: never suggested to Chad's need (the demo's first
+    suggestion before), whatever its similarity; one covering Chad, a region or worldwide still is."""
+    latin_america = offer("lac", regions=frozenset({"latin-american-caribbean"}))
+    elsewhere = [
+        offer("chad", regions=frozenset(), countries=frozenset({"TD"})),
+        offer("africa"),
+        offer("world", regions=frozenset(), worldwide=True),
+        offer("unstated", regions=frozenset()),
+    ]
+    ranked = rank_one(need(), [latin_america, *elsewhere], similarities=[0.99, 0.5, 0.5, 0.5, 0.5])
+    by_hand = rank_one(need(), [latin_america], similarities=[0.99], within_coverage=False)
+
+    assert [s.candidate_id for s in ranked if s.candidate_id == "lac"] == []
+    assert {s.candidate_id for s in ranked} == {"chad", "africa", "world", "unstated"}
+    assert by_hand[0].why["outside_coverage"] == ["latin-american-caribbean"]
+    # a need that names no place is not excluded by anyone's coverage
+    assert rank_one(need(country=None, region=None), [latin_america])[0].candidate_id == "lac"
+    # from the offer's side too
+    assert rank_one(latin_america, [need()]) == []
+
+
+def _random_case(seed: int, *, facets_equal: bool):
+    """A query and 30 candidates on random unit vectors; the candidates' facets all alike (or all silent)."""
+    rng = np.random.default_rng(seed)
+    dims = 16
+    query_vector = rng.normal(size=dims).astype(np.float32)
+    query_vector /= np.linalg.norm(query_vector)
+    vectors = rng.normal(size=(30, dims)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    template = offer() if facets_equal else Posting(id="x", side=OFFER, title="An offer")
+    candidates = [Posting(**(template.__dict__ | {"id": f"o{i:02d}"})) for i in range(30)]
+    query = need() if facets_equal else Posting(id="n", side=NEED, title="A need")
+    return query, query_vector, candidates, vectors
+
+
+@pytest.mark.parametrize("facets_equal", [False, True], ids=["silent facets", "equal facets"])
+@pytest.mark.parametrize("seed", range(25))
+def test_with_facets_silent_or_equal_the_order_is_the_models_cosine_order(seed, facets_equal):
+    from matching.engine.encoder import Encoder
+
+    class Anchored:  # the encoder's own calibration, anchored where random vectors' cosines lie
+        similarity_range = (-0.2, 0.2)
+
+    query, query_vector, candidates, vectors = _random_case(seed, facets_equal=facets_equal)
+    ranked = rank(
+        query,
+        query_vector,
+        candidates,
+        vectors,
+        calibrate=lambda cosines: Encoder.calibrate(Anchored(), cosines),
+        today=TODAY,
+        top_k=len(candidates),
+    )
+    cosines = vectors @ query_vector
+    assert [s.candidate_id for s in ranked] == [candidates[i].id for i in np.argsort(-cosines, kind="stable")]
+
+
+@pytest.mark.parametrize(
+    "one_more",
+    [
+        {"subjects": frozenset({"invasive-alien-species"})},
+        {"gbf_targets": frozenset({"gbf-target-6"})},
+        {"support_types": frozenset({"training"})},
+        {"languages": frozenset({"fr"})},
+        {"countries": frozenset({"TD"})},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+@pytest.mark.parametrize("similarity", [0.1, 0.5, 0.9])
+def test_satisfying_one_more_facet_never_lowers_the_score(one_more, similarity):
+    bare = offer(
+        subjects=frozenset({"wildlife-trade"}),
+        gbf_targets=frozenset(),
+        support_types=frozenset(),
+        kind="funding",
+        language="es",
+        languages=frozenset(),
+        regions=frozenset(),
+        worldwide=True,
+    )
+    fuller = Posting(**(bare.__dict__ | {"id": "o2"} | one_more))
+    if "countries" in one_more:
+        fuller = Posting(**(fuller.__dict__ | {"worldwide": False}))
+    (before,) = rank_one(need(), [bare], similarities=[similarity])
+    (after,) = rank_one(need(), [fuller], similarities=[similarity])
+    assert after.score >= before.score
