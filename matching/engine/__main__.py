@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--top", type=int, default=10, metavar="K", help="offers kept per need (default 10)")
     rank.add_argument("--out", type=Path, required=True, help="where the ranked JSON Lines go")
     rank.add_argument(
+        "--report", action="store_true", help="print the weights used (learnt from --history) on stderr"
+    )
+    rank.add_argument(
         "--model", help="model name or folder (default: MATCHING_MODEL or multilingual-e5-small)"
     )
     return parser
@@ -79,8 +82,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(errors)} error(s); nothing written.", file=sys.stderr)
         return 2
     encoder = load_encoder(args.model)
-    ranked = rank_needs(needs, offers, encoder=encoder, history=history, top_k=args.top, labels=labels)
+    report: dict = {}
+    ranked = rank_needs(
+        needs,
+        offers,
+        encoder=encoder,
+        history=history,
+        top_k=args.top,
+        labels=labels,
+        progress=True,
+        report=report,
+    )
     _write_atomically(args.out, ranked)
+    if args.report:
+        origin = "learnt from" if report["learnt"] else "defaults; too few to learn from in"
+        print(
+            f"weights {report['version']} ({origin} {report['decisions']} past matches): "
+            + json.dumps(report["weights"], sort_keys=True),
+            file=sys.stderr,
+        )
     print(f"ranked {len(needs)} needs against {len(offers)} offers with {encoder.name} -> {args.out}")
     return 0
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -10,12 +12,16 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
+from .learning import fit_pairwise_weights, weights_version
 from .postings import OFFER, Posting, posting_text
 from .retrieval import top_k_exact
 from .scoring import DEFAULT_WEIGHTS, rank
 
 RETRIEVE_AT_LEAST = 100  # candidates re-ranked per need: semantic retrieval first, facets after
+PROGRESS_CHUNK = 256  # texts encoded between two updates of the progress bar
+LEARNING_FOLDS = 5  # a need in the history is ranked with weights learnt without its fold
 LIST_FIELDS = ("subjects", "gbf_targets", "support_types", "languages", "regions", "countries")
 TEXT_FIELDS = ("description", "language", "country", "region", "kind")
 DATE_FIELDS = ("starts_on", "ends_on", "deadline", "expires_on")
@@ -37,8 +43,13 @@ def _record_errors(record: dict) -> list[str]:
         or record["id"] == ""
     ):
         errors.append("'id' must be a non-empty string or number")
-    if not isinstance(record.get("title"), str) or not record["title"].strip():
-        errors.append("'title' must be a non-empty string")
+    # Real exports often have a single text column: a title, a description, or both will do.
+    if record.get("title") is not None and not isinstance(record["title"], str):
+        errors.append("'title' must be a string")
+    elif not any(
+        isinstance(record.get(name), str) and record[name].strip() for name in ("title", "description")
+    ):
+        errors.append("'title' or 'description' must be a non-empty string")
     for name in TEXT_FIELDS:
         if record.get(name) is not None and not isinstance(record[name], str):
             errors.append(f"'{name}' must be a string")
@@ -77,7 +88,7 @@ def posting_from_record(record: Mapping, side: str) -> Posting:
     return Posting(
         id=str(record["id"]),
         side=side,
-        title=record["title"],
+        title=record.get("title") or "",
         description=record.get("description") or "",
         language=record.get("language"),
         subjects=codes("subjects"),
@@ -165,6 +176,22 @@ def read_history(path: Path, need_ids: set[str], offer_ids: set[str]) -> list[tu
     return pairs
 
 
+def _encode(encoder, texts: list[str], *, progress: bool, what: str) -> np.ndarray:
+    """Encode ``texts``; with ``progress``, in chunks with a progress bar on stderr (the CLI)."""
+    if not progress:
+        return encoder.encode(texts)
+    chunks = []
+    with tqdm(total=len(texts), desc=f"encoding {what}", unit="text", file=sys.stderr) as bar:
+        for start in range(0, len(texts), PROGRESS_CHUNK):
+            chunks.append(encoder.encode(texts[start : start + PROGRESS_CHUNK]))
+            bar.update(len(chunks[-1]))
+    return np.concatenate(chunks) if chunks else encoder.encode([])
+
+
+def _fold(need_id: str) -> int:
+    return int(hashlib.sha256(need_id.encode()).hexdigest(), 16) % LEARNING_FOLDS
+
+
 def rank_needs(
     needs: list[Posting],
     offers: list[Posting],
@@ -176,16 +203,24 @@ def rank_needs(
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
     labels: Callable[[str, str], str] | None = None,
     vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: bool = False,
+    learn: bool = True,
+    report: dict | None = None,
 ) -> list[dict]:
     """For every need, its ``top_k`` offers with scores and reasons (the CLI's output lines).
 
+    With ``history`` (and ``learn``), the weights are learnt from it: its pairs against the other offers
+    of the same needs (learning.fit_weights), never from the need being ranked (a need of the history is
+    ranked with the weights of the folds it is not in); ``weights`` stay below the minimum of decisions.
+    ``report``, if given, receives the weights used, their version and the number of decisions.
     ``vectors`` (needs, offers) may be passed in to skip encoding (benchmarks compare weightings).
+    ``progress`` shows a progress bar on stderr while encoding (the CLI sets it; library calls don't).
     """
     today = today or date.today()
     if vectors is None:
         vectors = (
-            encoder.encode([posting_text(p) for p in needs]),
-            encoder.encode([posting_text(p) for p in offers]),
+            _encode(encoder, [posting_text(p) for p in needs], progress=progress, what="needs"),
+            _encode(encoder, [posting_text(p) for p in offers], progress=progress, what="offers"),
         )
     need_vectors, offer_vectors = vectors
     need_index = {need.id: i for i, need in enumerate(needs)}
@@ -193,13 +228,13 @@ def rank_needs(
     for need_id, offer_id in history:
         served[offer_id].append(need_index[need_id])
     retrieve = max(RETRIEVE_AT_LEAST, top_k * 10)
-    output = []
-    for i, need in enumerate(needs):
+
+    def ranked(i: int, weights: Mapping[str, float], top_k: int | None):
         candidates = top_k_exact(need_vectors[i], offer_vectors, retrieve)
         # Leave the need's own past match out of its history: it would only confirm itself.
         past = {offer_id: need_vectors[[j for j in rows if j != i]] for offer_id, rows in served.items()}
-        scored = rank(
-            need,
+        return rank(
+            needs[i],
             need_vectors[i],
             [offers[j] for j in candidates],
             offer_vectors[candidates],
@@ -207,9 +242,24 @@ def rank_needs(
             today=today,
             weights=weights,
             history=past,
-            top_k=top_k,
+            top_k=top_k or len(candidates),
             labels=labels,
         )
+
+    learnt = _learn(needs, history, ranked) if learn and history else {}
+    if report is not None:
+        used = learnt.get(None)
+        report |= {
+            "weights": used or dict(weights),
+            "version": weights_version(used or dict(weights)),
+            "learnt": used is not None,
+            "decisions": len(history),
+            "folds": {fold: learnt.get(fold) for fold in range(LEARNING_FOLDS)} if used else {},
+        }
+    output = []
+    for i, need in enumerate(needs):
+        own = learnt.get(_fold(need.id)) if need.id in learnt.get("history_needs", ()) else learnt.get(None)
+        scored = ranked(i, own or weights, top_k)
         output.append(
             {
                 "need_id": need.id,
@@ -220,3 +270,23 @@ def rank_needs(
             }
         )
     return output
+
+
+def _learn(needs: list[Posting], history, ranked) -> dict:
+    """Weights learnt from the history: its pairs ranked above the other candidates of the same needs.
+    Keys: None (every decision), each fold (the decisions of the other folds), and "history_needs"."""
+    taken = set(history)
+    history_needs = {need_id for need_id, _offer_id in history}
+    groups = []
+    for i, need in enumerate(needs):
+        if need.id in history_needs:
+            scored = ranked(i, DEFAULT_WEIGHTS, None)
+            labels = [int((need.id, s.candidate_id) in taken) for s in scored]
+            groups.append((_fold(need.id), ([s.features for s in scored], labels)))
+
+    def fit(without_fold: int | None):
+        return fit_pairwise_weights([group for fold, group in groups if fold != without_fold])
+
+    learnt: dict = {fold: fit(fold) for fold in (None, *range(LEARNING_FOLDS))}
+    learnt["history_needs"] = history_needs
+    return learnt

@@ -28,9 +28,32 @@ def fit_weights(features: list[dict[str, float]], labels: list[int]) -> dict[str
     """
     if not enough_decisions(labels):
         return None
-    matrix = np.array([[row[name] for name in FEATURES] for row in features], dtype=np.float64)
+    # features stored before a feature existed count it as absent
+    matrix = np.array([[row.get(name, 0.0) for name in FEATURES] for row in features], dtype=np.float64)
     model = LogisticRegression(class_weight="balanced", max_iter=1000)
     model.fit(matrix, np.array(labels))
+    coefficients = np.clip(model.coef_[0], 0.0, None)
+    if coefficients.sum() <= 0:
+        return None
+    coefficients /= coefficients.sum()
+    return {name: round(float(value), 4) for name, value in zip(FEATURES, coefficients, strict=True)}
+
+
+def fit_pairwise_weights(groups: list[tuple[list[dict[str, float]], list[int]]]) -> dict[str, float] | None:
+    """Weights that rank, within each group (one need's candidates), the chosen candidates (1) above the
+    others (0): logistic regression on the differences of their features (a pairwise ranker), so that what
+    every candidate of a need shares counts for nothing. None below the minimum of decisions."""
+    differences = []
+    for features, labels in groups:
+        rows = np.array([[row.get(name, 0.0) for name in FEATURES] for row in features], dtype=np.float64)
+        chosen, others = rows[np.array(labels) == 1], rows[np.array(labels) == 0]
+        differences += [good - bad for good in chosen for bad in others]
+    decisions = sum(sum(labels) for _features, labels in groups)
+    if decisions < MIN_DECISIONS or not differences:
+        return None
+    matrix = np.array(differences)
+    model = LogisticRegression(fit_intercept=False, max_iter=1000)
+    model.fit(np.vstack([matrix, -matrix]), np.r_[np.ones(len(matrix)), np.zeros(len(matrix))])
     coefficients = np.clip(model.coef_[0], 0.0, None)
     if coefficients.sum() <= 0:
         return None
