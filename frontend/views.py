@@ -390,46 +390,41 @@ def posting_moderate(request, kind: str, pk: int):
     )
 
 
-@login_required
+def _record_decision(http_request, *, approve, reject, target: dict):
+    """The secretariat's approval or rejection, with a note, from the validation queue; `target`: the
+    service's argument naming what is decided."""
+    form = forms.RoleDecisionForm(http_request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a decision."))
+        decide = approve if form.cleaned_data["decision"] == "approve" else reject
+        decide(user=http_request.user, note=form.cleaned_data["note"], **target)
+        messages.success(http_request, _("Decision recorded."))
+    except ValidationError as error:
+        messages.error(http_request, " ".join(error.messages))
+    return redirect("validation_queue")
+
+
+@secretariat_required
 @require_POST
 def focal_point_decide(request, pk: int):
-    _secretariat_only(request.user)
-    role_request = get_object_or_404(FocalPointRequest, pk=pk)
-    form = forms.RoleDecisionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose a decision."))
-        decide = (
-            services.focal_point_request_approve
-            if form.cleaned_data["decision"] == "approve"
-            else services.focal_point_request_reject
-        )
-        decide(user=request.user, request=role_request, note=form.cleaned_data["note"])
-        messages.success(request, _("Decision recorded."))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect("validation_queue")
+    return _record_decision(
+        request,
+        approve=services.focal_point_request_approve,
+        reject=services.focal_point_request_reject,
+        target={"request": get_object_or_404(FocalPointRequest, pk=pk)},
+    )
 
 
-@login_required
+@secretariat_required
 @require_POST
 def organization_decide(request, pk: int):
-    _secretariat_only(request.user)
-    organization = get_object_or_404(Organization, pk=pk)
-    form = forms.RoleDecisionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose a decision."))
-        decide = (
-            services.organization_approve
-            if form.cleaned_data["decision"] == "approve"
-            else services.organization_reject
-        )
-        decide(user=request.user, organization=organization, note=form.cleaned_data["note"])
-        messages.success(request, _("Decision recorded."))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect("validation_queue")
+    return _record_decision(
+        request,
+        approve=services.organization_approve,
+        reject=services.organization_reject,
+        target={"organization": get_object_or_404(Organization, pk=pk)},
+    )
 
 
 # --- Roles -------------------------------------------------------------------------------------------

@@ -3,9 +3,15 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from marketplace import permissions, services
-from marketplace.models import FocalPointAssignment, OrganizationMembership, RoleRequestStatus
+from marketplace.models import (
+    FocalPointAssignment,
+    FocalPointRequest,
+    OrganizationMembership,
+    RoleRequestStatus,
+)
 from tests.factories import OrganizationFactory, UserFactory, member, party
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +96,18 @@ def test_an_organization_with_an_unknown_type_is_refused_and_nothing_is_written(
         services.organization_create(user=UserFactory(), data={"name": "X", "type": "cartel"})
     assert "type" in error.value.message_dict
     assert not OrganizationMembership.objects.exists()
+
+
+def test_the_secretariat_decides_a_role_request_from_the_validation_queue(client, secretariat):
+    asker = UserFactory()
+    role_request = FocalPointRequest.objects.create(user=asker, party=party("TD"), justification="Appointed.")
+    url = reverse("focal_point_decide", args=[role_request.pk])
+
+    client.force_login(asker)
+    assert client.post(url, {"decision": "approve"}).status_code == 403
+    client.force_login(secretariat)
+    response = client.post(url, {"decision": "approve", "note": "Welcome."})
+
+    assert response.status_code == 302 and response["Location"] == reverse("validation_queue")
+    assert FocalPointAssignment.objects.filter(user=asker, party__code="TD").exists()
+    assert FocalPointRequest.objects.get(pk=role_request.pk).decision_note == "Welcome."
