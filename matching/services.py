@@ -46,7 +46,7 @@ from .permissions import other, owner_in_common, sides_of
 def encoder() -> Encoder:
     """The configured model, loaded once per process."""
     cache_dir = Path(settings.MATCHING_CACHE_DIR) if settings.MATCHING_CACHE_DIR else None
-    return load_encoder(settings.MATCHING_MODEL, cache_dir=cache_dir)
+    return load_encoder(settings.MATCHING_MODEL, cache_dir=cache_dir, precision=settings.MATCHING_PRECISION)
 
 
 def _embedding_for(side: str, posting, view: engine.Posting, *, model: Encoder, force: bool = False):

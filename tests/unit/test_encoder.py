@@ -6,7 +6,13 @@ import os
 import numpy as np
 import pytest
 
-from matching.engine.encoder import DEFAULT_MODEL, MINILM_MODEL, load_encoder, resolve_model
+from matching.engine.encoder import (
+    DEFAULT_MODEL,
+    MINILM_MODEL,
+    Encoder,
+    load_encoder,
+    resolve_model,
+)
 from matching.engine.postings import NEED, OFFER, Labels, Posting, posting_text
 from matching.engine.scoring import rank
 
@@ -154,3 +160,67 @@ def test_minilm_and_local_folders_load_and_unknown_names_are_refused(tmp_path):
     with pytest.raises(ValueError, match="neither"):
         resolve_model(str(tmp_path / "nothing-here"))
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+# Realistic postings, longer than the anchors the precision is checked on, in four languages.
+POSTINGS = [
+    "Training for customs officers on CITES permits. Our national customs school wants a two-week course on "
+    "checking CITES permits and identifying the most traded reptiles, birds and timber species at ports.",
+    "Appui à la mise à jour de la stratégie nationale pour la biodiversité. Le ministère cherche un expert "
+    "pour aligner la SPANB sur le Cadre mondial de Kunming-Montréal et animer les consultations régionales.",
+    "Monitoreo comunitario de manglares. Buscamos capacitación en drones y protocolos de campo para que las "
+    "comunidades costeras midan la cobertura de manglar y la regeneración después de la restauración.",
+    "Hospedagem do portal nacional do mecanismo de intercâmbio de informações, com cópias de segurança.",
+]
+
+
+@pytest.fixture(scope="module")
+def e5_bfloat16():
+    return load_encoder(DEFAULT_MODEL, precision="bfloat16")
+
+
+def test_bfloat16_vectors_agree_with_float32_and_keep_the_models_version(e5_bfloat16):
+    """bfloat16 is tried on request even without hardware support; on e5 it agrees to about 0.99999."""
+    assert e5_bfloat16.precision == "bfloat16"
+    assert e5_bfloat16.precision_agreement >= 0.999
+    assert e5_bfloat16.version == e5_bfloat16.spec.version  # interchangeable with float32's vectors
+    fast = e5_bfloat16.encode(POSTINGS)
+    exact = e5_bfloat16.encode(POSTINGS, precision="float32")
+    assert fast.dtype == np.float32 and np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(fast * exact, axis=1)) >= 0.999
+    assert not np.array_equal(fast, exact)  # it did compute in bfloat16
+    with pytest.raises(ValueError, match="not int8"):
+        e5_bfloat16.encode(POSTINGS, precision="int8")
+
+
+def test_a_precision_that_fails_the_check_falls_back_to_float32():
+    spec = resolve_model(MINILM_MODEL)
+    strict = Encoder(spec, "bfloat16", tolerance=1.01)  # no vector can agree that well
+    assert strict.precision == "float32" and strict.version == spec.version
+    assert 0.999 <= strict.precision_agreement < 1.01  # measured, then refused
+    # int8 (dynamic quantisation) really is too coarse: MiniLM's vectors fall to a cosine of about 0.84.
+    int8 = Encoder(spec, "int8")
+    assert int8.precision == "float32" and int8.version == spec.version
+    assert int8.precision_agreement < 0.999
+    assert np.array_equal(int8.encode(POSTINGS), strict.encode(POSTINGS, precision="float32"))
+
+
+def test_float32_and_auto_without_hardware_bfloat16_skip_the_check(monkeypatch):
+    spec = resolve_model(MINILM_MODEL)
+    exact = Encoder(spec, "float32")
+    assert exact.precision == "float32" and exact.version == spec.version
+    assert exact.precision_agreement is None
+    monkeypatch.setattr("matching.engine.encoder.native_bfloat16", lambda: False)
+    auto = Encoder(spec, "auto")
+    assert auto.precision == "float32" and auto.precision_agreement is None
+    monkeypatch.setattr("matching.engine.encoder.native_bfloat16", lambda: True)
+    assert Encoder(spec, "auto").precision == "bfloat16"
+
+
+def test_the_precision_comes_from_matching_precision_and_unknown_ones_are_refused(monkeypatch):
+    monkeypatch.setenv("MATCHING_PRECISION", "float32")
+    assert load_encoder(MINILM_MODEL).precision == "float32"
+    assert load_encoder(MINILM_MODEL, precision="bfloat16").precision == "bfloat16"
+    monkeypatch.setenv("MATCHING_PRECISION", "float16")
+    with pytest.raises(ValueError, match="MATCHING_PRECISION='float16'"):
+        load_encoder(MINILM_MODEL)
