@@ -84,8 +84,33 @@ def _organization_admins(organization: Organization) -> dict:
     }
 
 
+class RolesAuditedOnDelete:
+    """Deleting a record (one, or in bulk) removes the roles it holds: each deletion is audited with
+    ``roles_of`` before and ``no_roles`` after."""
+
+    removal_action: str
+    no_roles: dict
+
+    def roles_of(self, obj) -> dict:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            _audit_role_change(
+                actor=request.user,
+                action=self.removal_action,
+                target=obj,
+                before=self.roles_of(obj),
+                after=self.no_roles,
+            )
+        super().delete_queryset(request, queryset)
+
+
 @admin.register(User)
-class UserAdmin(SecretariatAdmin, BaseUserAdmin):
+class UserAdmin(RolesAuditedOnDelete, SecretariatAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_secretariat", "is_staff", "is_active"]
     list_filter = ["is_secretariat", "is_staff", "is_active"]
@@ -96,6 +121,10 @@ class UserAdmin(SecretariatAdmin, BaseUserAdmin):
         ("Roles", {"fields": ["is_secretariat", "is_staff", "is_active", "is_superuser", "groups"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    removal_action, no_roles = "user_roles_change", _NO_ROLES
+
+    def roles_of(self, obj) -> dict:
+        return _user_roles(obj)
 
     def has_change_permission(self, request, obj=None):
         """Only a superuser changes a superuser's account (others would deactivate or rename it)."""
@@ -147,20 +176,6 @@ class UserAdmin(SecretariatAdmin, BaseUserAdmin):
             after=_user_roles(form.instance),
         )
 
-    def delete_model(self, request, obj):
-        self.delete_queryset(request, User.objects.filter(pk=obj.pk))
-
-    def delete_queryset(self, request, queryset):
-        for user in queryset:
-            _audit_role_change(
-                actor=request.user,
-                action="user_roles_change",
-                target=user,
-                before=_user_roles(user),
-                after=_NO_ROLES,
-            )
-        super().delete_queryset(request, queryset)
-
 
 @admin.register(Term)
 class TermAdmin(SecretariatAdmin):
@@ -183,13 +198,17 @@ class MembershipInline(SecretariatAccess, admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SecretariatAdmin):
+class OrganizationAdmin(RolesAuditedOnDelete, SecretariatAdmin):
     list_display = ["name", "type", "country"]
     list_filter = ["type"]
     search_fields = ["name", "acronym"]
     inlines = [MembershipInline]
     # Decided in the validation queue, through the audited services.
     readonly_fields = ["approved_at", "approved_by", "rejected_at", "rejected_by", "decision_note"]
+    removal_action, no_roles = "organization_admins_change", {"admins": []}
+
+    def roles_of(self, obj) -> dict:
+        return _organization_admins(obj)
 
     def save_related(self, request, form, formsets, change):
         before = _organization_admins(form.instance) if change else {"admins": []}
@@ -202,26 +221,16 @@ class OrganizationAdmin(SecretariatAdmin):
             after=_organization_admins(form.instance),
         )
 
-    def delete_model(self, request, obj):
-        self.delete_queryset(request, Organization.objects.filter(pk=obj.pk))
-
-    def delete_queryset(self, request, queryset):
-        for organization in queryset:
-            _audit_role_change(
-                actor=request.user,
-                action="organization_admins_change",
-                target=organization,
-                before=_organization_admins(organization),
-                after={"admins": []},
-            )
-        super().delete_queryset(request, queryset)
-
 
 @admin.register(FocalPointAssignment)
-class FocalPointAssignmentAdmin(SecretariatAdmin):
+class FocalPointAssignmentAdmin(RolesAuditedOnDelete, SecretariatAdmin):
     list_display = ["user", "party", "granted_by", "granted_at"]
     autocomplete_fields = ["user", "party"]
     readonly_fields = ["granted_by", "granted_at"]
+    removal_action, no_roles = "focal_point_revoke", {}
+
+    def roles_of(self, obj) -> dict:
+        return audit.snapshot(obj, ("user", "party"))
 
     def get_readonly_fields(self, request, obj=None):
         """An assignment is granted or revoked, never moved to another person or Party."""
@@ -237,23 +246,9 @@ class FocalPointAssignmentAdmin(SecretariatAdmin):
                 actor=request.user,
                 action="focal_point_grant",
                 target=obj,
-                before={},
-                after=audit.snapshot(obj, ("user", "party")),
+                before=self.no_roles,
+                after=self.roles_of(obj),
             )
-
-    def delete_model(self, request, obj):
-        self.delete_queryset(request, FocalPointAssignment.objects.filter(pk=obj.pk))
-
-    def delete_queryset(self, request, queryset):
-        for assignment in queryset:
-            _audit_role_change(
-                actor=request.user,
-                action="focal_point_revoke",
-                target=assignment,
-                before=audit.snapshot(assignment, ("user", "party")),
-                after={},
-            )
-        super().delete_queryset(request, queryset)
 
 
 class PostingAdmin(SecretariatAdmin):

@@ -309,6 +309,11 @@ def _notify(match: Match, side: str, kind: str, event: str, *, actor: User | Non
     )
 
 
+def _notify_both(match: Match, kind: str, event: str, **extra) -> None:
+    for side in (NEED, OFFER):
+        _notify(match, side, kind, event, **extra)
+
+
 def _audit(user: User | None, action: str, match: Match, before: dict) -> None:
     if user is not None and permissions.is_secretariat(user):
         audit.record(
@@ -350,8 +355,7 @@ def _introduce(match: Match, user: User | None) -> Match:
     match.decided_by, match.decided_at = user, now
     match.save()
     _audit(user, "introduce", match, before)
-    for side in (NEED, OFFER):
-        _notify(match, side, NotificationKind.MATCH_INTRODUCED, "introduced")
+    _notify_both(match, NotificationKind.MATCH_INTRODUCED, "introduced")
     return match
 
 
@@ -540,8 +544,7 @@ def match_accept(*, user: User, match: Match, message: str = "") -> Match:
             raise ValidationError(_("This offer has no place left: it is serving as many needs as it can."))
         _set_status(match, MatchStatus.CONNECTED, now)
         match.save()
-        for side in (NEED, OFFER):
-            _notify(match, side, NotificationKind.MATCH_CONNECTED, "connected")
+        _notify_both(match, NotificationKind.MATCH_CONNECTED, "connected")
         return match
     match.save()
     for side in pending:
@@ -728,6 +731,21 @@ def _story_to_review(user: User, match: Match) -> tuple[Match, CaseStudy]:
     return match, study
 
 
+def _review_story(user: User, match: Match, study: CaseStudy, *, action: str, **changes):
+    """Apply the secretariat's decision to the story, save it and record it in the audit log."""
+    before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
+    for name, value in changes.items():
+        setattr(study, name, value)
+    study.save()
+    return audit.record(
+        actor=user,
+        action=action,
+        target=match,
+        before=before,
+        after=audit.snapshot(study, _AUDITED_STORY_FIELDS),
+    )
+
+
 @transaction.atomic
 def case_study_approve(*, user: User, match: Match) -> CaseStudy:
     """The secretariat approves a story both sides consented to: it becomes public and the sides are told
@@ -735,24 +753,21 @@ def case_study_approve(*, user: User, match: Match) -> CaseStudy:
     match, study = _story_to_review(user, match)
     if study.published_at is not None:
         raise ValidationError(_("This case study is already public."))
-    before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
-    study.published_at, study.approved_by, study.review_note = timezone.now(), user, ""
-    study.save()
-    audit.record(
-        actor=user,
+    _review_story(
+        user,
+        match,
+        study,
         action="case_study_approve",
-        target=match,
-        before=before,
-        after=audit.snapshot(study, _AUDITED_STORY_FIELDS),
+        published_at=timezone.now(),
+        approved_by=user,
+        review_note="",
     )
-    for side in (NEED, OFFER):
-        _notify(
-            match,
-            side,
-            NotificationKind.STORY_PUBLISHED,
-            f"story-published:{_story_version(study)}",
-            story_title=study.title,
-        )
+    _notify_both(
+        match,
+        NotificationKind.STORY_PUBLISHED,
+        f"story-published:{_story_version(study)}",
+        story_title=study.title,
+    )
     return study
 
 
@@ -762,24 +777,22 @@ def case_study_send_back(*, user: User, match: Match, note: str) -> CaseStudy:
     for both consents again, to this text or a rewritten one, and then for approval."""
     match, study = _story_to_review(user, match)
     note = _text(note, "note", required=True)
-    before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
-    study.need_consent_at = study.offer_consent_at = study.published_at = study.approved_by = None
-    study.review_note = note
-    study.save()
-    entry = audit.record(
-        actor=user,
+    entry = _review_story(
+        user,
+        match,
+        study,
         action="case_study_send_back",
-        target=match,
-        before=before,
-        after=audit.snapshot(study, _AUDITED_STORY_FIELDS),
+        need_consent_at=None,
+        offer_consent_at=None,
+        published_at=None,
+        approved_by=None,
+        review_note=note,
     )
-    for side in (NEED, OFFER):
-        _notify(
-            match,
-            side,
-            NotificationKind.STORY_PROPOSED,
-            f"story-sent-back:{entry.pk}",
-            story_title=study.title,
-            message=note,
-        )
+    _notify_both(
+        match,
+        NotificationKind.STORY_PROPOSED,
+        f"story-sent-back:{entry.pk}",
+        story_title=study.title,
+        message=note,
+    )
     return study
