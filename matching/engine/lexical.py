@@ -18,3 +18,13 @@ def tfidf_similarities(queries: list[str], documents: list[str]) -> np.ndarray:
     vectorizer = TfidfVectorizer(preprocessor=_fold, sublinear_tf=True)
     vectorizer.fit(queries + documents)
     return (vectorizer.transform(queries) @ vectorizer.transform(documents).T).toarray()
+
+
+def character_similarities(queries: list[str], documents: list[str]) -> np.ndarray:
+    """Cosine similarities over character 2- to 4-grams within words: names, acronyms and numbers that
+    carry across languages written in the same script."""
+    vectorizer = TfidfVectorizer(
+        preprocessor=_fold, analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True
+    )
+    vectorizer.fit(queries + documents)
+    return (vectorizer.transform(queries) @ vectorizer.transform(documents).T).toarray()
