@@ -2,6 +2,8 @@
 `{"type": "validation_error", "errors": [{"code": ..., "detail": ..., "attr": "field"}]}`.
 The services raise Django's exceptions; they become the API's own here, keeping their messages."""
 
+import sys
+
 from django.conf import settings
 from django.core.exceptions import (
     PermissionDenied,
@@ -19,6 +21,7 @@ from drf_standardized_errors.handler import ExceptionHandler as StandardHandler
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 
+from config import read_only
 from marketplace.ratelimits import PostingRateLimited
 
 
@@ -33,8 +36,21 @@ def too_large_message() -> str:
     }
 
 
+class ReadOnly(exceptions.APIException):
+    """A write on a mirror (read-only mode): 503 with Retry-After."""
+
+    status_code = 503
+    default_code = "read_only"
+
+    def __init__(self):
+        super().__init__(str(read_only.MESSAGE))
+        self.wait = settings.READ_ONLY_RETRY_AFTER
+
+
 class ExceptionHandler(StandardHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if read_only.refusable(exc):  # a write PostgreSQL refused on a mirror
+            return ReadOnly()
         if isinstance(exc, PostingRateLimited):  # a ValidationError, but the answer is 429 with Retry-After
             throttled = exceptions.Throttled(wait=exc.wait)
             throttled.detail = exceptions.ErrorDetail(exc.messages[0], code=throttled.default_code)
@@ -53,6 +69,10 @@ class ExceptionHandler(StandardHandler):
         if isinstance(exc, Http404):
             return exceptions.NotFound()
         return exc
+
+    def report_exception(self, exc, response) -> None:
+        if not isinstance(exc, ReadOnly):  # an expected answer on a mirror, not a server error
+            super().report_exception(exc, response)
 
 
 def _error(kind: str, code: str, detail: str, status: int) -> JsonResponse:
@@ -80,6 +100,8 @@ def bad_request(request, exception):
 
 
 def server_error(request):
+    if read_only.refusable(sys.exc_info()[1]):  # a write refused on a mirror, outside any view
+        return read_only.refusal(request)
     if request.path.startswith("/api/"):
         return _error("server_error", "error", "Server Error (500)", 500)
     return defaults.server_error(request)

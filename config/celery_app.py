@@ -22,6 +22,17 @@ class Task(DjangoTask):
 
         transaction.on_commit(functools.partial(self._delay_or_log, args, kwargs))
 
+    def before_start(self, task_id, args, kwargs) -> None:
+        """A mirror (read-only mode, config/read_only.py) writes nothing: every task is skipped, beat's
+        included; once the standby is promoted, the periodic sweeps find what was left undone."""
+        from celery.exceptions import Ignore
+
+        from config import read_only
+
+        if read_only.active():
+            logger.warning("Read-only mode (a mirror): %s[%s] skipped", self.name, task_id)
+            raise Ignore()
+
     def _delay_or_log(self, args, kwargs) -> None:
         try:
             self.delay(*args, **kwargs)
