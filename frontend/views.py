@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.public_cache import public_page
 from marketplace import lifecycle, permissions, selectors, services
 from marketplace.models import (
     FocalPointRequest,
@@ -85,9 +86,10 @@ def secretariat_required(view):
     return wrapped
 
 
+@public_page
 def home(request):
     latest = {
-        kind: selectors.published_postings(model=model).order_by("-published_at")[:8]
+        kind: selectors.as_cards(selectors.published_postings(model=model)).order_by("-published_at")[:8]
         for kind, model in selectors.POSTING_MODELS.items()
     }
     counts = {
@@ -97,6 +99,7 @@ def home(request):
     return render(request, "frontend/home.html", {"latest": latest, "counts": counts})
 
 
+@public_page
 def posting_list(request, kind: str):
     model = _kind_or_404(kind)
     params = request.GET
@@ -118,9 +121,11 @@ def posting_list(request, kind: str):
         )
     else:
         postings = selectors.published_postings(model=model, filters=filters)
-    page = Paginator(postings, PAGE_SIZE).get_page(params.get("page"))
+    page = Paginator(selectors.as_cards(postings), PAGE_SIZE).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
+    # the filters' choices (cached: alike for every reader of a language); HTMX swaps in the results only
+    choices = {} if request.htmx else selectors.filter_choices()
     return render(
         request,
         # HTMX swaps the results in place; without JavaScript the form reloads the whole page
@@ -131,9 +136,9 @@ def posting_list(request, kind: str):
             "filters": filters,
             "by_meaning": by_meaning,
             "query": query.urlencode() + "&" if query else "",
-            "vocabulary": selectors.vocabulary(),
+            "vocabulary": choices,
             "regions": Region.choices,
-            "parties": selectors.parties(),
+            "parties": choices.get("parties", []),
             "text_languages": Language.choices,
             "throttled": throttled,
         },
@@ -141,6 +146,7 @@ def posting_list(request, kind: str):
     )
 
 
+@public_page
 def posting_detail(request, kind: str, pk: int):
     posting = selectors.access_posting(user=request.user, kind=kind, pk=pk)
     is_owner = permissions.is_posting_owner(request.user, posting)
@@ -159,6 +165,9 @@ def posting_detail(request, kind: str, pk: int):
                 posting, viewer_may_open=is_owner or permissions.is_secretariat(request.user)
             ),
             "interest_form": _interest_form(request.user, posting, is_owner),
+            # published, but the worker has not matched it since it was saved
+            "matching_pending": posting.status == PostingStatus.PUBLISHED
+            and bool(matching_selectors.pending_match_ids(kind, among=[posting.pk])),
         },
     )
 
@@ -333,8 +342,8 @@ def my_postings(request):
         request,
         "frontend/my_postings.html",
         {
-            "needs": selectors.postings_owned_by(user=request.user, model=Need),
-            "offers": selectors.postings_owned_by(user=request.user, model=Offer),
+            "needs": selectors.as_cards(selectors.postings_owned_by(user=request.user, model=Need)),
+            "offers": selectors.as_cards(selectors.postings_owned_by(user=request.user, model=Offer)),
             "focal_point_parties": selectors.focal_point_parties(user=request.user),
             "organizations": selectors.organizations_of(user=request.user),
             "requests": selectors.focal_point_requests_of(user=request.user),

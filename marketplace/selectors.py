@@ -4,9 +4,11 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.cache import cache
 from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField, Value
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from . import permissions
 from .models import (
@@ -27,6 +29,7 @@ from .models import (
     Scheme,
     Term,
     User,
+    VocabularyRelease,
 )
 
 POSTING_MODELS = {"need": Need, "offer": Offer}
@@ -39,6 +42,14 @@ def _with_related(queryset: QuerySet) -> QuerySet:
         Prefetch("gbf_targets", queryset=Term.objects.order_by("position")),
         Prefetch("support_types", queryset=Term.objects.order_by("position")),
         "countries",
+    )
+
+
+def as_cards(queryset: QuerySet) -> QuerySet:
+    """Postings shown as cards (home, browse lists): the poster and the two facets a card names, no more."""
+    return queryset.prefetch_related(None).prefetch_related(
+        Prefetch("subjects", queryset=Term.objects.order_by("position")),
+        Prefetch("support_types", queryset=Term.objects.order_by("position")),
     )
 
 
@@ -160,6 +171,29 @@ def vocabulary() -> dict[str, QuerySet]:
 
 def parties() -> QuerySet:
     return Party.objects.select_related("subregion").order_by("name_en")
+
+
+FILTER_CHOICES_SECONDS = 300  # how long a label edited in the admin may take to show (a new release: at once)
+
+
+def filter_choices() -> dict[str, list[dict]]:
+    """The choices of the browse filters and the posting forms in the active language: each scheme's active
+    terms ({code, label, group}, in order) and the Parties ({code, name}, by English name). Cached per
+    language and vocabulary release, so that a vocabulary reload is seen at once; one query when cached."""
+    release = VocabularyRelease.objects.order_by("-loaded_at", "-pk").values_list("pk", flat=True).first()
+    key = f"filter-choices:{get_language() or 'en'}:{release}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = {scheme: [] for scheme in Scheme.values}
+        for term in Term.objects.filter(is_active=True).order_by("scheme", "position"):
+            choices.setdefault(term.scheme, []).append(
+                {"code": term.code, "label": term.label, "group": term.group}
+            )
+        choices["parties"] = [
+            {"code": party.code, "name": party.name} for party in Party.objects.order_by("name_en")
+        ]
+        cache.set(key, choices, FILTER_CHOICES_SECONDS)
+    return choices
 
 
 def focal_point_parties(*, user) -> QuerySet:

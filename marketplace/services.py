@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from matching.tasks import match_posting
+from matching.tasks import match_pending, match_posting
 
 from . import audit, lifecycle, notifications, permissions, ratelimits, selectors
+from .catalogue_cache import catalogue_changed
 from .models import (
     ApiToken,
     ClosedReason,
@@ -186,11 +187,16 @@ def _save_with_relations(posting: Need | Offer, relations: dict[str, list]) -> N
     posting.save()
     for field, values in relations.items():
         getattr(posting, field).set(values)
+    catalogue_changed()
 
 
 def _queue_matching(posting: Need | Offer) -> None:
-    """Once the transaction commits, embed the posting and (when published) store its matches."""
-    match_posting.delay_on_commit("need" if isinstance(posting, Need) else "offer", posting.pk)
+    """Once the transaction commits: a published posting is matched with every other one pending, in
+    batches (a burst of publications coalesces); another is only embedded, ready for its validation."""
+    if posting.status == PostingStatus.PUBLISHED:
+        match_pending.delay_on_commit()
+    else:
+        match_posting.delay_on_commit("need" if isinstance(posting, Need) else "offer", posting.pk)
 
 
 def _locked(posting: Need | Offer) -> Need | Offer:
@@ -302,6 +308,7 @@ def _move(
     if timestamp_field:
         setattr(posting, timestamp_field, now)
     posting.save()
+    catalogue_changed()
     return posting
 
 

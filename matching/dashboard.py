@@ -85,16 +85,27 @@ def gaps_by_term(scheme: str) -> list[GapRow]:
 def gaps_by_region() -> list[GapRow]:
     """Open needs from each UN regional group against the open offers that serve it (worldwide offers and
     offers for the region or one of its countries)."""
-    rows = []
-    for code, label in Region.choices:
-        needs = _open(Need).filter(Q(party__region=code) | Q(countries__region=code)).distinct().count()
-        offers = (
-            _open(Offer)
-            .filter(Q(global_coverage=True) | Q(regions__contains=[code]) | Q(countries__region=code))
-            .distinct()
-            .count()
-        )
-        rows.append(GapRow(code, str(label), needs, offers))
+    regions = Region.choices
+    # one query per side: a distinct count per region (aliases: region codes are not identifiers)
+    needs = _open(Need).aggregate(
+        **{
+            f"r{i}": Count("pk", filter=Q(party__region=code) | Q(countries__region=code), distinct=True)
+            for i, (code, _label) in enumerate(regions)
+        }
+    )
+    offers = _open(Offer).aggregate(
+        **{
+            f"r{i}": Count(
+                "pk",
+                filter=Q(global_coverage=True) | Q(regions__contains=[code]) | Q(countries__region=code),
+                distinct=True,
+            )
+            for i, (code, _label) in enumerate(regions)
+        }
+    )
+    rows = [
+        GapRow(code, str(label), needs[f"r{i}"], offers[f"r{i}"]) for i, (code, label) in enumerate(regions)
+    ]
     return sorted(rows, key=lambda r: (-r.gap, r.label))
 
 

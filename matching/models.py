@@ -22,8 +22,9 @@ class Embedding(models.Model):
     dimensions = models.PositiveSmallIntegerField()
     vector = VectorField()
     updated_at = models.DateTimeField(auto_now=True)
-    # When the matcher last read the posting to store its suggestions: a published posting saved after that
-    # (or never matched) has lost its task, and `tasks.match_pending_postings` queues it again.
+    # The `updated_at` of the version of the posting the matcher last stored suggestions for: a published
+    # posting saved after that (or never matched) is pending (`selectors.pending_match_ids`), and
+    # `tasks.match_pending` matches it.
     matched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -110,22 +110,25 @@ def open_posting_ids(side: str) -> list[int]:
     )
 
 
-def pending_match_ids(side: str, *, older_than_seconds: int) -> list[int]:
-    """Open postings saved a while ago that the matcher has not read since: their task was lost (broker
-    down when they were published, or a worker that kept failing)."""
+def pending_match_ids(side: str, *, older_than_seconds: int = 0, among: list[int] | None = None) -> list[int]:
+    """Open postings that the matcher has not read since they were last saved (``tasks.match_pending``
+    matches them all). With ``older_than_seconds``, only those saved at least that long ago: their task was
+    lost (broker down when they were published, or a worker that kept failing). ``among``: only these ids."""
     model = SIDES[side][0]
-    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     unmatched = (
         Q(embedding__isnull=True)
         | Q(embedding__matched_at__isnull=True)
         | Q(embedding__matched_at__lt=F("updated_at"))
     )
-    return list(
-        model.objects.filter(status=PostingStatus.PUBLISHED, expires_on__gte=timezone.localdate())
-        .filter(unmatched, updated_at__lt=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    queryset = model.objects.filter(status=PostingStatus.PUBLISHED, expires_on__gte=timezone.localdate())
+    queryset = queryset.filter(unmatched)
+    if older_than_seconds:
+        queryset = queryset.filter(
+            updated_at__lt=timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+        )
+    if among is not None:
+        queryset = queryset.filter(pk__in=among)
+    return list(queryset.order_by("pk").values_list("pk", flat=True))
 
 
 def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) -> list[int]:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace import audit, notifications, permissions
 from marketplace import selectors as marketplace_selectors
+from marketplace.catalogue_cache import catalogue_changed
 from marketplace.models import Need, NotificationKind, Offer, PostingStatus, User
 from matching.engine import postings as engine
 from matching.engine.encoder import Encoder, load_encoder
@@ -42,6 +46,8 @@ from .models import (
 )
 from .permissions import other, owner_in_common, sides_of
 
+logger = logging.getLogger(__name__)
+
 
 def encoder() -> Encoder:
     """The configured model, loaded once per process."""
@@ -49,27 +55,66 @@ def encoder() -> Encoder:
     return load_encoder(settings.MATCHING_MODEL, cache_dir=cache_dir, precision=settings.MATCHING_PRECISION)
 
 
+def encoder_preload() -> None:
+    """With MATCHING_PRELOAD_ENCODER, load the model (and encode once) now, as a web worker starts
+    (gunicorn.conf.py), so that no visitor's search by meaning waits for it. A model that fails to load is
+    logged, not fatal: the site serves, and searches by meaning try again when asked."""
+    if not settings.MATCHING_PRELOAD_ENCODER:
+        return
+    started = time.monotonic()
+    try:
+        model = encoder()
+        model.encode(["warm-up"])
+    except Exception:
+        logger.exception("Could not preload the encoder %s", settings.MATCHING_MODEL)
+        return
+    logger.info("Encoder %s loaded in %.1f s", model.name, time.monotonic() - started)
+
+
 def _embedding_for(side: str, posting, view: engine.Posting, *, model: Encoder, force: bool = False):
     """The posting's stored vector, re-embedded only if its text or the model changed (or ``force``).
     Returns the embedding and whether it was (re)computed."""
-    embedding_model, field_name = selectors.SIDES[side][1], selectors.SIDES[side][2]
-    text = engine.posting_text(view)
-    digest = engine.content_hash(text)
-    current = embedding_model.objects.filter(**{field_name: posting}).first()
-    if current and not force and current.is_current(model_version=model.version, content_hash=digest):
-        return current, False
-    vector = model.encode([text])[0]
-    embedding, _created = embedding_model.objects.update_or_create(
-        **{field_name: posting},
-        defaults={
-            "model": model.name,
-            "model_version": model.version,
-            "content_hash": digest,
-            "dimensions": len(vector),
-            "vector": vector,
-        },
-    )
-    return embedding, True
+    return _embeddings_for([(side, posting, view)], model=model, force=force)[0]
+
+
+def _embeddings_for(
+    items: list[tuple[str, Need | Offer, engine.Posting]], *, model: Encoder, force: bool = False
+):
+    """The stored vectors of several (side, posting, view): those whose text or model changed (all with
+    ``force``) are computed again, together in one encoder call (a single text at a time keeps the model
+    under-used: about half the throughput). Returns each item's embedding and whether it was (re)computed."""
+    texts = [engine.posting_text(view) for _side, _posting, view in items]
+    digests = [engine.content_hash(text) for text in texts]
+    current = {}
+    for side in {side for side, _posting, _view in items}:
+        embedding_model, field_name = selectors.SIDES[side][1], selectors.SIDES[side][2]
+        ids = [posting.pk for own, posting, _view in items if own == side]
+        for embedding in embedding_model.objects.filter(**{f"{field_name}_id__in": ids}):
+            current[side, getattr(embedding, f"{field_name}_id")] = embedding
+    results = [(current.get((side, posting.pk)), False) for side, posting, _view in items]
+    stale = [
+        index
+        for index, (embedding, _changed) in enumerate(results)
+        if force
+        or embedding is None
+        or not embedding.is_current(model_version=model.version, content_hash=digests[index])
+    ]
+    vectors = model.encode([texts[index] for index in stale]) if stale else []
+    for index, vector in zip(stale, vectors, strict=True):
+        side, posting, _view = items[index]
+        embedding_model, field_name = selectors.SIDES[side][1], selectors.SIDES[side][2]
+        embedding, _created = embedding_model.objects.update_or_create(
+            **{field_name: posting},
+            defaults={
+                "model": model.name,
+                "model_version": model.version,
+                "content_hash": digests[index],
+                "dimensions": len(vector),
+                "vector": vector,
+            },
+        )
+        results[index] = (embedding, True)
+    return results
 
 
 @dataclass
@@ -78,6 +123,11 @@ class MatchingResult:
     updated: int = 0
     removed: int = 0
 
+    def add(self, other: MatchingResult) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.removed += other.removed
+
 
 def posting_match(*, side: str, posting_id: int) -> MatchingResult:
     """Embed a posting if needed and, if it is open, store its best matches on the other side.
@@ -85,16 +135,48 @@ def posting_match(*, side: str, posting_id: int) -> MatchingResult:
     Safe to run any number of times: one row per (need, offer); only rows still "suggested" are
     rescored or removed, so a person's decision is never overwritten.
     """
-    started = timezone.now()  # before reading the posting: an edit committed meanwhile is matched again
-    posting = selectors.postings_for_engine(side).filter(pk=posting_id).first()
-    if posting is None:
+    return postings_match(items=[(side, posting_id)])
+
+
+def postings_match(*, items: list[tuple[str, int]], skip_failures: bool = False) -> MatchingResult:
+    """``posting_match`` for several (side, id) at once: the texts that changed are encoded together, in one
+    encoder call, then each open posting's matches are stored (each in its own transaction). With
+    ``skip_failures``, a posting that cannot be matched is logged and left pending, and the others go on."""
+    loaded = []
+    for side in (NEED, OFFER):
+        ids = [pk for own, pk in items if own == side]
+        if ids:
+            loaded += [
+                (side, p) for p in selectors.postings_for_engine(side).filter(pk__in=ids).order_by("pk")
+            ]
+    if not loaded:
         return MatchingResult()
-    model = encoder()  # after the read: a deleted posting loads no model
-    view = selectors.as_engine_posting(posting)
-    embedding, _changed = _embedding_for(side, posting, view, model=model)
+    model = encoder()  # after the read: deleted postings load no model
+    views = [selectors.as_engine_posting(posting) for _side, posting in loaded]
+    embeddings = _embeddings_for(
+        [(side, posting, view) for (side, posting), view in zip(loaded, views, strict=True)], model=model
+    )
+    total = MatchingResult()
+    for (side, posting), view, (embedding, _changed) in zip(loaded, views, embeddings, strict=True):
+        try:
+            total.add(_match_one(side, posting, view, embedding, model=model))
+        except DatabaseError:
+            raise  # the database is down or restarting: the task is retried
+        except Exception:
+            if not skip_failures:
+                raise
+            logger.exception("Could not match %s %s", side, posting.pk)
+    return total
+
+
+def _match_one(side: str, posting, view: engine.Posting, embedding, *, model: Encoder) -> MatchingResult:
+    # The version read is the one matched: ``matched_at`` takes its ``updated_at``, so that an edit committed
+    # meanwhile (a later ``updated_at``) leaves the posting pending (``selectors.pending_match_ids``), and no
+    # clock is compared between the web process that saved it and the worker that matched it.
+    matched_at = posting.updated_at
     vector = np.asarray(embedding.vector, dtype=np.float32)
     if view.ineligible_reason(timezone.localdate()):
-        type(embedding).objects.filter(pk=embedding.pk).update(matched_at=started)
+        type(embedding).objects.filter(pk=embedding.pk).update(matched_at=matched_at)
         return MatchingResult()
 
     other = selectors.other_side(side)
@@ -133,7 +215,7 @@ def posting_match(*, side: str, posting_id: int) -> MatchingResult:
         existing,
         model_version=model.version,
         weights_version=weights_version_in_use,
-        matched_at=started,
+        matched_at=matched_at,
     )
 
 
@@ -206,6 +288,7 @@ def _store(
     stale = [match.pk for other_id, match in existing.items() if other_id not in kept]
     result.removed, _ = Match.objects.filter(pk__in=stale, status=MatchStatus.SUGGESTED).delete()
     selectors.SIDES[side][1].objects.filter(pk=posting.pk).update(matched_at=matched_at)
+    catalogue_changed()  # the posting's public page lists its suggestions, or says it is being matched
     return result
 
 
@@ -219,11 +302,13 @@ def postings_reembed(*, force: bool = False, progress: Callable = iter) -> dict[
         for side in (engine.NEED, engine.OFFER)
         for posting in selectors.postings_for_engine(side).order_by("pk")
     ]
-    for side, posting in progress(items):
-        _embedding, changed = _embedding_for(
-            side, posting, selectors.as_engine_posting(posting), model=model, force=force
-        )
-        counts["embedded" if changed else "unchanged"] += 1
+    batch = []
+    for number, (side, posting) in enumerate(progress(items), start=1):
+        batch.append((side, posting, selectors.as_engine_posting(posting)))
+        if len(batch) == settings.MATCHING_BATCH_SIZE or number == len(items):  # one encoder call per batch
+            for _embedding, changed in _embeddings_for(batch, model=model, force=force):
+                counts["embedded" if changed else "unchanged"] += 1
+            batch = []
     return counts
 
 
@@ -237,6 +322,75 @@ def postings_rematch(*, progress: Callable = iter) -> MatchingResult:
         total.updated += result.updated
         total.removed += result.removed
     return total
+
+
+# Claims on postings being matched: PostgreSQL session advisory locks, keyed by side (high half) and id.
+_CLAIM_KEYS = {NEED: 0x43484D31 << 32, OFFER: 0x43484D32 << 32}  # "CHM1", "CHM2"
+
+
+@contextmanager
+def _claimed(items: list[tuple[str, int]], *, limit: int):
+    """Claim up to ``limit`` of ``items`` (side, id) for this process; yields those claimed, released on exit.
+    A posting another worker holds is skipped; a worker that dies drops its claims with its connection."""
+    claimed: list[tuple[str, int]] = []
+    try:
+        with connection.cursor() as cursor:
+            for side, pk in items:
+                if len(claimed) >= limit:
+                    break
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [_CLAIM_KEYS[side] + pk])
+                if cursor.fetchone()[0]:
+                    claimed.append((side, pk))
+        yield claimed
+    finally:
+        if claimed:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(key) FROM unnest(%s::bigint[]) AS key",
+                        [[_CLAIM_KEYS[side] + pk for side, pk in claimed]],
+                    )
+            except (DatabaseError, InterfaceError):  # the connection is gone, and its claims with it
+                logger.warning("Could not release %d matching claim(s)", len(claimed), exc_info=True)
+
+
+def postings_match_pending(
+    *, batch_size: int | None = None, on_created: Callable[[list[int]], None] | None = None
+) -> MatchingResult:
+    """Match every published posting the matcher has not read since it was last saved
+    (``selectors.pending_match_ids``, no delay), ``batch_size`` at a time (MATCHING_BATCH_SIZE): each batch
+    is encoded in one encoder call, then each posting ranked and stored; ``on_created`` gets each batch's new
+    suggestions. Runs until nothing it can claim is left, so that concurrent runs split the work and a
+    posting edited while its batch ran is matched again; a run that finds nothing returns at once.
+    Postings another run holds are left to it. Safe to run any number of times, in any number of workers."""
+    batch_size = batch_size or settings.MATCHING_BATCH_SIZE
+    total = MatchingResult()
+    runs: dict[tuple[str, int], int] = {}
+    while True:
+        pending = [
+            (side, pk)
+            for side in (NEED, OFFER)
+            for pk in selectors.pending_match_ids(side)
+            if runs.get((side, pk), 0) < 2  # one more run for an edit made meanwhile, never an endless loop
+        ]
+        with _claimed(pending, limit=batch_size) as claimed:
+            if not claimed:
+                return total
+            # Under the claims, again: another run may have matched some since the list was read.
+            still = {
+                (side, pk)
+                for side in (NEED, OFFER)
+                for pk in selectors.pending_match_ids(side, among=[pk for own, pk in claimed if own == side])
+            }
+            batch = [item for item in claimed if item in still]
+            for side, pk in batch:
+                logger.info("Matching %s %s", side, pk)
+                runs[side, pk] = runs.get((side, pk), 0) + 1
+            # A posting that cannot be matched must not hold back the rest of its batch: it stays pending.
+            result = postings_match(items=batch, skip_failures=True) if batch else MatchingResult()
+            if result.created and on_created is not None:
+                on_created(result.created)
+        total.add(result)
 
 
 def match_weights_fit() -> MatchWeights | None:

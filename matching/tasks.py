@@ -16,9 +16,18 @@ REMATCH_AFTER_SECONDS = 120
 
 # A database restart (OperationalError) mid-task is retried on a fresh connection.
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=2, max_retries=6)
+def match_pending() -> dict:
+    """Embed and match every published posting saved since the matcher last read it, in batches (one encoder
+    call per batch). Queued on commit by each publication: a burst's tasks coalesce, the first to run matches
+    what is pending, and the rest find nothing left (or only what another worker holds) and end at once."""
+    result = services.postings_match_pending(on_created=on_new_suggestions)
+    return {"created": len(result.created), "updated": result.updated, "removed": result.removed}
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=2, max_retries=6)
 def match_posting(side: str, posting_id: int) -> dict:
-    """Embed a published or edited posting and store its suggestions (queued on commit by the
-    marketplace services)."""
+    """Embed one posting and, if it is open, store its suggestions (queued on commit when a posting that is
+    not published is edited: its vector is ready when it is)."""
     logger.info("Matching %s %s", side, posting_id)
     result = services.posting_match(side=side, posting_id=posting_id)
     if result.created:
@@ -28,13 +37,15 @@ def match_posting(side: str, posting_id: int) -> dict:
 
 @shared_task
 def match_pending_postings(older_than_seconds: int = REMATCH_AFTER_SECONDS) -> int:
-    """Every few minutes (Celery beat): queue again the open postings whose matching never ran."""
-    queued = 0
-    for side in ("need", "offer"):
-        for posting_id in selectors.pending_match_ids(side, older_than_seconds=older_than_seconds):
-            match_posting.delay(side, posting_id)
-            queued += 1
-    return queued
+    """Every few minutes (Celery beat): if open postings saved that long ago were never matched (their task
+    was lost), queue ``match_pending``, which matches them and anything else pending. Returns how many."""
+    lost = sum(
+        len(selectors.pending_match_ids(side, older_than_seconds=older_than_seconds))
+        for side in ("need", "offer")
+    )
+    if lost:
+        match_pending.delay()
+    return lost
 
 
 def on_new_suggestions(match_ids: list[int]) -> None:

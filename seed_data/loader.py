@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace import mentoring, services
+from marketplace.catalogue_cache import catalogue_changed
 from marketplace.models import (
     ClosedReason,
     FocalPointAssignment,
@@ -107,6 +108,7 @@ def load_vocabulary() -> Counter:
         seen.append(term.pk)
     counts["retired"] = Term.objects.exclude(pk__in=seen).filter(is_active=True).update(is_active=False)
     VocabularyRelease.objects.create(version=data["version"], term_count=len(seen))
+    catalogue_changed()  # the public pages name the terms (the filters' choices follow the release)
     return counts
 
 

@@ -1,6 +1,9 @@
+from collections import Counter
+
 import pytest
 
 from seed_data import loader
+from tests.system_tools import SKIP_PREFIX
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +68,18 @@ def smtp_sink(settings):
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     yield received
     controller.stop()
+
+
+def pytest_unconfigure(config):
+    """The run's last lines (after pytest's own summary): the suites skipped for want of a system package,
+    and the command that enables each."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    reasons = Counter(
+        report.longrepr[2].split(SKIP_PREFIX, 1)[1].strip()
+        for report in reporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and SKIP_PREFIX in report.longrepr[2]
+    )
+    for reason, count in reasons.items():
+        reporter.write_line(f"SKIPPED {count} test(s): {reason}", yellow=True, bold=True)

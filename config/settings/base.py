@@ -44,7 +44,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.read_only.SessionMiddleware",  # Django's; in read-only mode, sessions are not saved
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.private_answers_not_stored",
+    "config.read_only.ReadOnlyMiddleware",  # last: refuses writes on a mirror, with the page in context
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -81,6 +82,14 @@ TEMPLATES = [
 # DATABASES is set per environment: local and test fall back to the embedded PostgreSQL.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMBEDDED_DATABASE_NAME = env("EMBEDDED_DATABASE_NAME", default="chm")
+
+# --- Mirror: read-only mode ------------------------------------------------------------------------
+# A mirror serves reads from a PostgreSQL hot standby and refuses writes (config/read_only.py): on when this
+# is, and whenever the database is in recovery, re-checked every READ_ONLY_RECHECK_SECONDS so that a
+# promoted standby takes writes again without a restart. Retry-After of the refusals, in seconds.
+READ_ONLY = env.bool("READ_ONLY", default=False)
+READ_ONLY_RECHECK_SECONDS = env.float("READ_ONLY_RECHECK_SECONDS", default=2.0)
+READ_ONLY_RETRY_AFTER = env.int("READ_ONLY_RETRY_AFTER", default=300)
 
 # --- Accounts (django-allauth) ----------------------------------------------------------------------
 # Proxies in front of the web processes that append the client's address to X-Forwarded-For (the compose
@@ -158,6 +167,9 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Cache (rate limits) ----------------------------------------------------------------------------
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every process when Redis is there, so that rate limits hold across them.
+if _redis_url := env("REDIS_URL", default=""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}}
 
 # --- E-mail -----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -298,6 +310,10 @@ API_SEMANTIC_SEARCH_LIMIT = 100
 # query's vector is kept this long, so that paging through the results or the same search again is free.
 PAGE_SEARCH_RATE = env("PAGE_SEARCH_RATE", default="20/minute")
 QUERY_VECTOR_CACHE_SECONDS = 600
+# Anonymous pages (home, browse lists, postings) and the open API answers are kept this long in the cache
+# and answered 304 while unchanged; a posting change retires them at once (marketplace/catalogue_cache.py).
+# 0 turns both off.
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=60)
 
 # --- Marketplace ------------------------------------------------------------------------------------
 SEED_DATA_DIR = BASE_DIR / "seed_data"
@@ -317,8 +333,15 @@ MATCHING_CACHE_DIR = env("MATCHING_CACHE_DIR", default=None)
 # float32's (minimum cosine 0.999 on the calibration anchors, checked at load); auto tries bfloat16 where the
 # CPU has it in hardware. Vectors that pass are interchangeable with float32's (same model version).
 MATCHING_PRECISION = env("MATCHING_PRECISION", default="auto")
+# Load the model as each gunicorn worker starts (gunicorn.conf.py), so that no search by meaning waits for
+# it; on in production.
+MATCHING_PRELOAD_ENCODER = env.bool("MATCHING_PRELOAD_ENCODER", default=False)
 MATCHING_CANDIDATES = 100  # retrieved by vector similarity, then re-ranked with the facets
 MATCHING_SUGGESTIONS_PER_POSTING = 10
+# Postings that matching.tasks.match_pending claims, encodes in one encoder call (batches of 16 inside) and
+# matches at a time. 200 needs on 2 idle cores: encoded in 6.6 s by batches of 64, 7.7 s of 16, 8.5 s one
+# by one (on busy cores, one by one was 3-4 times slower than either).
+MATCHING_BATCH_SIZE = 64
 MATCHING_MIN_SCORE = 0.3
 MATCHING_EXACT_SCAN_BELOW = 1000  # vectors on the other side; fewer are scanned exactly, no index
 # With the index's ef_construction 200: recall@10 0.95 at 100k offers (benchmarks/matching_speed.py).

@@ -29,12 +29,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# --- Cache: shared by every process when Redis is there, so that rate limits hold across them ---------
-if _redis_url := env("REDIS_URL", default=""):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
-    }
-
 # --- Logging: errors to stderr, where gunicorn and Docker collect them ---------------------------------
 LOGGING = {
     "version": 1,
@@ -44,3 +38,5 @@ LOGGING = {
 }
 
 SHOW_DEMO_LOGINS = False
+# Each gunicorn worker loads the model before it serves anyone (gunicorn.conf.py).
+MATCHING_PRELOAD_ENCODER = env.bool("MATCHING_PRELOAD_ENCODER", default=True)

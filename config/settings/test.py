@@ -20,6 +20,7 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 SHOW_DEMO_LOGINS = False
 DEMO_DATA_ALLOWED = True
+MATCHING_PRELOAD_ENCODER = False  # tests load the model when they need it
 MATCHING_AUTO_INTRODUCE_SCORE = None  # tests that need it set it; suggestions stay "suggested"
 # The throttling test sets its own low rates; the others must not trip over each other's requests.
 REST_FRAMEWORK = {  # noqa: F405

@@ -1,10 +1,11 @@
-"""Real-browser tests: Playwright drives Debian's Chromium (`apt-get install chromium`, done by `.ci/run`)
-against pytest-django's live server. In CI a missing browser fails the run instead of skipping it."""
+"""Real-browser tests: Playwright drives Debian's Chromium (`make test` installs it as root) against
+pytest-django's live server. In CI a missing browser fails the run instead of skipping it."""
 
 import os
-import shutil
 
 import pytest
+
+from tests.system_tools import require_tool
 
 # Playwright's synchronous API runs an event loop in the test's thread; the ORM calls the tests make between
 # browser steps are still synchronous and safe.
@@ -13,17 +14,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 
 
-def _chromium() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.fixture(scope="session")
 def browser():
-    executable = _chromium()
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    executable = os.environ.get("CHROMIUM_PATH") or require_tool(
+        "chromium", "chromium-browser", package="chromium", suite="the real-browser suite (tests/e2e)"
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

