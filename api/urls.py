@@ -1,10 +1,10 @@
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import account_views, case_study_views, dashboard_views, mentoring_views, views
 
 app_name = "api"
 
@@ -22,12 +22,33 @@ router.register("experts", views.ExpertViewSet, basename="expert")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("mentoring/pairings", views.PairingViewSet, basename="pairing")
 router.register("tokens", views.TokenViewSet, basename="token")
+router.register("role-requests", account_views.RoleRequestViewSet, basename="role-request")
+router.register("me/organizations", account_views.MyOrganizationViewSet, basename="my-organization")
+router.register("me/invitations", account_views.InvitationViewSet, basename="invitation")
+router.register("mentoring/mentors", mentoring_views.MentorViewSet, basename="mentor")
+router.register("mentoring/requests", mentoring_views.MentoringRequestViewSet, basename="mentoring-request")
+router.register("mentoring/cohorts", mentoring_views.CohortViewSet, basename="cohort")
+router.register("mentoring/pairings", mentoring_views.PairingActionViewSet, basename="pairing-action")
+
+STORY = rf"^matches/(?P<pk>{views.ID})/case-study/"
 
 urlpatterns = [
+    path("", dashboard_views.ApiRoot.as_view(), name="root"),
+    path("dashboard/", dashboard_views.Dashboard.as_view(), name="dashboard"),
+    path("audit/", dashboard_views.AuditLog.as_view(), name="audit"),
+    re_path(rf"{STORY}$", case_study_views.CaseStudyDetail.as_view(), name="case-study"),
+    re_path(rf"{STORY}consent/$", case_study_views.CaseStudyConsent.as_view(), name="case-study-consent"),
+    re_path(rf"{STORY}approve/$", case_study_views.CaseStudyApprove.as_view(), name="case-study-approve"),
+    re_path(
+        rf"{STORY}send-back/$", case_study_views.CaseStudySendBack.as_view(), name="case-study-send-back"
+    ),
     path("vocabulary/", views.TermList.as_view(), name="vocabulary"),
     path("vocabulary/<slug:scheme>/<slug:code>/", views.TermDetail.as_view(), name="term-detail"),
     path("parties/", views.PartyList.as_view(), name="parties"),
     path("me/", views.Me.as_view(), name="me"),
+    path("me/name/", account_views.PublicName.as_view(), name="public-name"),
+    path("me/expert-profile/", account_views.MyExpertProfile.as_view(), name="my-expert-profile"),
+    path("queue/role-requests/", account_views.RoleRequestQueue.as_view(), name="role-request-queue"),
     path(
         "notification-preferences/", views.NotificationPreferences.as_view(), name="notification-preferences"
     ),

@@ -463,7 +463,7 @@ def _decide(request: FocalPointRequest, *, user: User, status: str, note: str) -
     permissions.require_secretariat(user, _("Only the secretariat validates postings."))
     request = FocalPointRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RoleRequestStatus.PENDING:
-        raise ValidationError(_("This request has already been decided."))
+        raise ValidationError(_("This request has already been decided."), code="already_decided")
     before = audit.snapshot(request, ("status", "decision_note"))
     request.status = status
     request.decided_by = user
@@ -644,13 +644,44 @@ def organization_invitation_accept(
     if invitation.email.lower() != user.email.lower():
         raise PermissionDenied(_("This invitation was sent to another address."))
     if invitation.accepted_at is not None:
-        raise ValidationError(_("This invitation has already been accepted."))
+        raise ValidationError(_("This invitation has already been accepted."), code="already_accepted")
     invitation.accepted_at = timezone.now()
     invitation.save()
     membership, _created = OrganizationMembership.objects.get_or_create(
         organization=invitation.organization, user=user
     )
     return membership
+
+
+@transaction.atomic
+def organization_invitation_decline(*, user: User, invitation: OrganizationInvitation) -> None:
+    """The invitee, signed in with the invited address, turns the invitation down: it is deleted, so the
+    organization's admins may invite the address again later."""
+    invitation = OrganizationInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.email.lower() != user.email.lower():
+        raise PermissionDenied(_("This invitation was sent to another address."))
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("This invitation has already been accepted."), code="already_accepted")
+    invitation.delete()
+
+
+@transaction.atomic
+def organization_leave(*, user: User, organization: Organization) -> None:
+    """A member leaves an organization; its last admin cannot, or nobody would answer for it."""
+    Organization.objects.select_for_update().filter(pk=organization.pk).exists()  # one departure at a time
+    membership = OrganizationMembership.objects.filter(organization=organization, user=user).first()
+    if membership is None:
+        raise PermissionDenied(_("You are not a member of this organization."))
+    if (
+        membership.is_admin
+        and not OrganizationMembership.objects.filter(organization=organization, is_admin=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            _("You are this organization's only admin: it cannot be left without one."), code="last_admin"
+        )
+    membership.delete()
 
 
 # --- API tokens -------------------------------------------------------------------------------------------

@@ -278,6 +278,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "marketplace.models.NotificationKind",
         "PostingStatusEnum": "marketplace.models.PostingStatus",
         "PairingStatusEnum": "marketplace.models.PairingStatus",
+        "RoleRequestStatusEnum": "marketplace.models.RoleRequestStatus",
+        "OrganizationTypeEnum": "marketplace.models.OrganizationType",
         "MatchStatusEnum": "matching.models.MatchStatus",
         "MatchResponseEnum": "matching.models.Response",
         "PostingKindEnum": [("need", "need"), ("offer", "offer")],

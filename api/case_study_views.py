@@ -1,0 +1,95 @@
+"""A completed match's case study through the API: read and write it, consent to it (a side), approve it
+or send it back (secretariat). The services of `matching.services` decide who may and when."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+
+from matching import selectors as match_selectors
+from matching import services as match_services
+from matching.models import CaseStudy
+
+from . import mentoring_serializers as ms
+from .views import _valid
+
+STORY_EXAMPLE = OpenApiExample(
+    "A story",
+    request_only=True,
+    value={
+        "title": "A mirror site for Chad",
+        "story": "Belgium's clearing-house set up a mirror site; Chad's webmasters now run it.",
+        "language": "en",
+    },
+)
+NOTE_EXAMPLE = OpenApiExample(
+    "Sent back", request_only=True, value={"note": "Please remove the names of private persons."}
+)
+
+
+def _match(request, pk):
+    return match_selectors.access_match(user=request.user, pk=pk)
+
+
+def _study(match) -> CaseStudy:
+    study = CaseStudy.objects.filter(match=match).first()
+    if study is None:
+        raise Http404
+    return study
+
+
+class CaseStudyDetail(generics.GenericAPIView):
+    """The story of a completed match, for its sides and the secretariat (others get 404)."""
+
+    serializer_class = ms.CaseStudySerializer
+
+    def get(self, request, pk):
+        return Response(ms.CaseStudySerializer(_study(_match(request, pk))).data)
+
+    @extend_schema(request=ms.CaseStudyWriteSerializer, examples=[STORY_EXAMPLE])
+    def put(self, request, pk):
+        """Write or rewrite the story (a side or the secretariat): any change needs both consents and the
+        secretariat's approval again; the author's side consents by writing it."""
+        match = _match(request, pk)
+        data = _valid(request, ms.CaseStudyWriteSerializer)
+        return Response(
+            ms.CaseStudySerializer(
+                match_services.case_study_save(user=request.user, match=match, **data)
+            ).data
+        )
+
+
+class CaseStudyConsent(generics.GenericAPIView):
+    serializer_class = ms.CaseStudySerializer
+
+    @extend_schema(request=None)
+    def post(self, request, pk):
+        """Consent to the story as written (a side)."""
+        match = _match(request, pk)
+        return Response(
+            ms.CaseStudySerializer(match_services.case_study_consent(user=request.user, match=match)).data
+        )
+
+
+class CaseStudyApprove(generics.GenericAPIView):
+    serializer_class = ms.CaseStudySerializer
+
+    @extend_schema(request=None)
+    def post(self, request, pk):
+        """Publish a story both sides consented to (secretariat, not a side's member)."""
+        match = _match(request, pk)
+        return Response(
+            ms.CaseStudySerializer(match_services.case_study_approve(user=request.user, match=match)).data
+        )
+
+
+class CaseStudySendBack(generics.GenericAPIView):
+    serializer_class = ms.CaseStudySerializer
+
+    @extend_schema(request=ms.SendBackSerializer, examples=[NOTE_EXAMPLE])
+    def post(self, request, pk):
+        """Send the story back to both sides, saying why (secretariat); a public one is withdrawn."""
+        match = _match(request, pk)
+        data = _valid(request, ms.SendBackSerializer)
+        study = match_services.case_study_send_back(user=request.user, match=match, **data)
+        return Response(ms.CaseStudySerializer(study).data)
