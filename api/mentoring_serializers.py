@@ -219,7 +219,7 @@ class WaitingNeedSerializer(serializers.Serializer):
     need_id = serializers.IntegerField(source="need.pk")
     title = serializers.CharField(source="need.title")
     poster = serializers.CharField(source="need.poster")
-    published_at = serializers.DateField(source="need.published_at.date")
+    published_at = serializers.DateTimeField(source="need.published_at")
     days_waiting = serializers.IntegerField(source="days")
 
 

@@ -270,8 +270,24 @@ def test_the_root_dashboard_and_audit_log():
     for link in root.json().values():
         assert link.startswith("http://testserver/api/v1/")
 
+    import datetime
+
+    from django.utils import timezone
+
+    from marketplace.models import PostingStatus
+    from tests.factories import NeedFactory
+
+    waiting = NeedFactory(
+        status=PostingStatus.PUBLISHED, published_at=timezone.now() - datetime.timedelta(days=3)
+    )
     board = APIClient().get("/api/v1/dashboard/")
     assert board.status_code == 200
+    rows = [row for row in board.json()["waiting"] if row["need_id"] == waiting.pk]
+    assert (
+        rows
+        and rows[0]["days_waiting"] == 3
+        and rows[0]["published_at"].startswith(str(waiting.published_at.date()))
+    )
     assert set(board.json()) >= {
         "headline",
         "subjects",
