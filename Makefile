@@ -60,6 +60,7 @@ restore: install
 db-stop: install
 	$(BIN)/python -m config.embedded_postgres stop
 	$(BIN)/python -m config.embedded_valkey stop
+	@test ! -d .pgdata-standby || $(BIN)/python -m config.embedded_standby stop
 
 clean: db-stop
-	rm -rf .pgdata .valkey staticfiles
+	rm -rf .pgdata .pgdata-standby .valkey staticfiles
