@@ -161,6 +161,7 @@ class MyOrganizationSerializer(serializers.ModelSerializer):
     invite members and post."""
 
     country = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    website = serializers.CharField(read_only=True, help_text="An address, or empty when none was given.")
     is_admin = serializers.SerializerMethodField()
     is_approved = serializers.SerializerMethodField()
     members = MemberSerializer(source="memberships", many=True, read_only=True)

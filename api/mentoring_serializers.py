@@ -42,7 +42,8 @@ class MentorDeclareSerializer(serializers.Serializer):
 
 class MentorSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
-    party = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    party = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    website = serializers.CharField(read_only=True, help_text="An address, or empty when none was given.")
     forms = serializers.ListField(child=serializers.CharField(), read_only=True)
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
     places_taken = serializers.IntegerField(read_only=True, required=False)
