@@ -133,16 +133,17 @@ class OrganizationCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
 
 
+ORGANIZATION_FIELDS = {
+    "name": "Herbier du Sahel",
+    "acronym": "HDS",
+    "type": "academia",
+    "country": "SN",
+    "website": "https://herbier-sahel.example.org",
+    "description": "A university herbarium digitising the Sahel's flora.",
+}
 ORGANIZATION_EXAMPLE = OpenApiExample(
     "Register an organization",
-    value={
-        "name": "Herbier du Sahel",
-        "acronym": "HDS",
-        "type": "academia",
-        "country": "SN",
-        "website": "https://herbier-sahel.example.org",
-        "description": "A university herbarium digitising the Sahel's flora.",
-    },
+    value=ORGANIZATION_FIELDS,
     request_only=True,
 )
 
@@ -258,12 +259,7 @@ ORGANIZATION_RESPONSE = OpenApiExample(
     "One of your organizations",
     value={
         "id": 7,
-        "name": "Herbier du Sahel",
-        "acronym": "HDS",
-        "type": "academia",
-        "country": "SN",
-        "website": "https://herbier-sahel.example.org",
-        "description": "A university herbarium digitising the Sahel's flora.",
+        **ORGANIZATION_FIELDS,
         "is_admin": True,
         "is_approved": True,
         "members": [{"name": "Aïssatou Diallo", "is_admin": True, "joined_at": "2026-03-02T09:15:00Z"}],
