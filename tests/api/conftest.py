@@ -26,10 +26,15 @@ class World:
         }
 
     def client(self, actor: str) -> APIClient:
-        client = APIClient()
-        if self.users[actor] is not None:
-            client.force_authenticate(self.users[actor])
-        return client
+        return client_for(self.users[actor])
+
+
+def client_for(user) -> APIClient:
+    """An API client signed in as ``user`` (None: anonymous)."""
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from marketplace.models import (
     OrganizationMembership,
     RoleRequestStatus,
 )
+from tests.api.conftest import client_for
 from tests.factories import UserFactory, member, party
 
 from .conftest import state
@@ -29,13 +30,6 @@ ROLE_MODELS = (
     OrganizationInvitation,
     ExpertProfile,
 )
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def everything(*records) -> list:

@@ -2,11 +2,10 @@
 secretariat approves it or sends it back; everyone else is refused with nothing changed and nobody told."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from marketplace.models import Notification, NotificationKind
 from matching.models import CaseStudy, MatchStatus
-from tests.api.conftest import state
+from tests.api.conftest import client_for, state
 from tests.factories import (
     MatchFactory,
     NeedFactory,
@@ -21,13 +20,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 STORY = {"title": "Customs officers trained", "story": "Forty officers trained in Chad.", "language": "en"}
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from marketplace.models import (
     Notification,
     NotificationKind,
 )
+from tests.api.conftest import client_for
 from tests.factories import SecretariatFactory, UserFactory, focal_point, in_days, party
 
 pytestmark = pytest.mark.django_db
@@ -25,13 +26,6 @@ HOSTING_TEXT = (
     "standardised sites, mirror sites for slow connections and trained their webmasters."
 )
 GOALS = "Our clearing-house site is down; we need hosting and training."
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def declare(user, code, *, forms, languages=("fr", "en"), capacity=1):
