@@ -5,12 +5,9 @@ Each endpoint calls the same service or selector as its page; the services check
 A move the record's present state forbids (a request already decided, an invitation already accepted, the
 last admin leaving) answers 409, with the service's message and code."""
 
-from contextlib import contextmanager
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -21,25 +18,9 @@ from . import account_serializers as a
 from . import serializers as s
 from .views import ID, IsSecretariat, _valid
 
-# The services' codes for a move the record's state forbids: 409 rather than 400.
-CONFLICT_CODES = {"already_decided", "already_accepted", "last_admin"}
-CONFLICT = {409: OpenApiResponse(a.ConflictResponse, examples=[a.CONFLICT_EXAMPLE])}
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
-@contextmanager
-def conflicts():
-    """Turn the services' state refusals (see CONFLICT_CODES) into 409; other errors pass unchanged."""
-    try:
-        yield
-    except DjangoValidationError as error:
-        if not hasattr(error, "error_dict") and error.error_list[0].code in CONFLICT_CODES:
-            raise Conflict(error.messages[0], code=error.error_list[0].code) from error
-        raise
+CONFLICT = {
+    409: OpenApiResponse(a.ConflictResponse, examples=[a.CONFLICT_EXAMPLE])
+}  # see errors.CONFLICT_CODES
 
 
 # --- Public name and expert profile -----------------------------------------------------------------------
@@ -130,8 +111,7 @@ class RoleRequestViewSet(
     def _decide(self, request, service) -> Response:
         role_request = self.get_object()
         data = _valid(request, a.DecisionSerializer)
-        with conflicts():
-            role_request = service(user=request.user, request=role_request, note=data.get("note", ""))
+        role_request = service(user=request.user, request=role_request, note=data.get("note", ""))
         return Response(a.RoleRequestSerializer(role_request).data)
 
     @extend_schema(
@@ -227,8 +207,7 @@ class MyOrganizationViewSet(
     def leave(self, request, pk=None):
         """Leave the organization (its last admin cannot)."""
         organization = self.get_object()
-        with conflicts():
-            services.organization_leave(user=request.user, organization=organization)
+        services.organization_leave(user=request.user, organization=organization)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -252,8 +231,7 @@ class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def accept(self, request, pk=None):
         """Join the organization."""
         invitation = self.get_object()
-        with conflicts():
-            membership = services.organization_invitation_accept(user=request.user, invitation=invitation)
+        membership = services.organization_invitation_accept(user=request.user, invitation=invitation)
         organization = (
             selectors.organizations_of(user=request.user)
             .select_related("country")
@@ -267,6 +245,5 @@ class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def decline(self, request, pk=None):
         """Turn the invitation down; the organization may invite you again later."""
         invitation = self.get_object()
-        with conflicts():
-            services.organization_invitation_decline(user=request.user, invitation=invitation)
+        services.organization_invitation_decline(user=request.user, invitation=invitation)
         return Response(status=status.HTTP_204_NO_CONTENT)

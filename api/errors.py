@@ -24,6 +24,14 @@ from rest_framework.fields import get_error_detail
 from config import read_only
 from marketplace.ratelimits import PostingRateLimited
 
+# The services' codes for a move that the record's present state forbids: 409 rather than 400.
+CONFLICT_CODES = {"already_decided", "already_accepted", "last_admin"}
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = 413
@@ -59,6 +67,12 @@ class ExceptionHandler(StandardHandler):
             return PayloadTooLarge(too_large_message())
         if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
             return exceptions.ParseError(_("Too many fields in the request."))
+        if (
+            isinstance(exc, ValidationError)
+            and not hasattr(exc, "error_dict")
+            and exc.error_list[0].code in CONFLICT_CODES
+        ):
+            return Conflict(exc.messages[0], code=exc.error_list[0].code)
         if isinstance(exc, ValidationError):
             detail = get_error_detail(exc)  # keeps each message's code
             return exceptions.ValidationError(

@@ -295,11 +295,15 @@ def test_an_invitation_already_accepted_cannot_be_declined(world):
         user=admin, organization=world.organization, email=invitee.email
     )
     services.organization_invitation_accept(user=invitee, invitation=invitation)
-    from api.account_views import Conflict, conflicts
+    from django.core.exceptions import ValidationError
 
-    with pytest.raises(Conflict) as error, conflicts():
+    from api.errors import Conflict, ExceptionHandler
+
+    with pytest.raises(ValidationError) as refused:
         services.organization_invitation_decline(user=invitee, invitation=invitation)
-    assert error.value.get_codes() == "already_accepted"
+    answer = ExceptionHandler(refused.value, {}).convert_known_exceptions(refused.value)
+    assert isinstance(answer, Conflict)
+    assert answer.get_codes() == "already_accepted"
     assert OrganizationInvitation.objects.filter(pk=invitation.pk).exists()
 
 
