@@ -2,7 +2,6 @@
 organizations and invitations. Shapes and types only: the services own every rule."""
 
 from drf_spectacular.utils import OpenApiExample
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 
 from marketplace import permissions
@@ -17,8 +16,6 @@ from marketplace.models import (
     Party,
     RoleRequestStatus,
 )
-
-from .schema import FieldError
 
 # --- Public name and expert profile -----------------------------------------------------------------------
 
@@ -157,6 +154,53 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AdminSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="user.public_name", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta:
+        model = OrganizationMembership
+        fields = ["name", "email"]
+        read_only_fields = fields
+
+
+class ReviewedOrganizationSerializer(serializers.ModelSerializer):
+    """A registered organization as the secretariat reviews it: who registered it (its admins, with their
+    e-mail addresses) and the decision, if any."""
+
+    country = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    website = serializers.CharField(read_only=True, help_text="An address, or empty when none was given.")
+    admins = AdminSerializer(source="admin_memberships", many=True, read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = [
+            *("id", "name", "acronym", "type", "country", "website", "description", "created_at"),
+            *("admins", "approved_at", "rejected_at", "decision_note"),
+        ]
+        read_only_fields = fields
+
+
+REVIEWED_ORGANIZATION_RESPONSE = OpenApiExample(
+    "An organization waiting for a decision",
+    value={
+        "id": 7,
+        "name": "Réseau des aires protégées d'Afrique centrale",
+        "acronym": "RAPAC",
+        "type": "ngo",
+        "country": "GA",
+        "website": "",
+        "description": "Protected-area managers of Central Africa.",
+        "created_at": "2026-11-02T09:30:00Z",
+        "admins": [{"name": "Aïssatou Diallo", "email": "a.diallo@example.org"}],
+        "approved_at": None,
+        "rejected_at": None,
+        "decision_note": "",
+    },
+    response_only=True,
+)
+
+
 class MyOrganizationSerializer(serializers.ModelSerializer):
     """One of your organizations, with its members; `is_approved`: the secretariat approved it, so it may
     invite members and post."""
@@ -205,30 +249,6 @@ class InvitationSerializer(serializers.ModelSerializer):
         model = OrganizationInvitation
         fields = ["id", "organization", "email", "created_at"]
         read_only_fields = fields
-
-
-# --- Errors -----------------------------------------------------------------------------------------------
-
-
-class ConflictResponse(serializers.Serializer):
-    """409: the move is not allowed in the record's present state (already decided, already accepted, the
-    organization's last admin leaving)."""
-
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = FieldError(many=True)
-
-
-CONFLICT_EXAMPLE = OpenApiExample(
-    "Already decided",
-    value={
-        "type": "client_error",
-        "errors": [
-            {"code": "already_decided", "detail": "This request has already been decided.", "attr": None}
-        ],
-    },
-    response_only=True,
-    status_codes=["409"],
-)
 
 
 # --- Response examples ------------------------------------------------------------------------------------

@@ -6,22 +6,17 @@ A move the record's present state forbids (a request already decided, an invitat
 last admin leaving) answers 409, with the service's message and code."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from marketplace import permissions, selectors, services
-from marketplace.models import ExpertProfile, FocalPointRequest
+from marketplace.models import ExpertProfile
 
 from . import account_serializers as a
 from . import serializers as s
 from .views import ID, IsSecretariat, _valid
-
-CONFLICT = {
-    409: OpenApiResponse(a.ConflictResponse, examples=[a.CONFLICT_EXAMPLE])
-}  # see errors.CONFLICT_CODES
-
 
 # --- Public name and expert profile -----------------------------------------------------------------------
 
@@ -95,7 +90,7 @@ class RoleRequestViewSet(
 
     def get_object(self):
         if permissions.is_secretariat(self.request.user):
-            return get_object_or_404(FocalPointRequest.objects.select_related("party"), pk=self.kwargs["pk"])
+            return get_object_or_404(selectors.focal_point_requests_for_review(), pk=self.kwargs["pk"])
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     @extend_schema(
@@ -116,7 +111,7 @@ class RoleRequestViewSet(
 
     @extend_schema(
         request=a.DecisionSerializer,
-        responses={200: a.RoleRequestSerializer, **CONFLICT},
+        responses={200: a.RoleRequestSerializer},
         examples=[a.DECISION_EXAMPLE],
     )
     @action(detail=True, methods=["post"], permission_classes=[IsSecretariat])
@@ -126,7 +121,7 @@ class RoleRequestViewSet(
 
     @extend_schema(
         request=a.DecisionSerializer,
-        responses={200: a.RoleRequestSerializer, **CONFLICT},
+        responses={200: a.RoleRequestSerializer},
         examples=[a.DECISION_EXAMPLE],
     )
     @action(detail=True, methods=["post"], permission_classes=[IsSecretariat])
@@ -145,6 +140,43 @@ class RoleRequestQueue(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.pending_focal_point_requests().order_by("created_at", "pk")
+
+
+@extend_schema_view(
+    list=extend_schema(examples=[a.REVIEWED_ORGANIZATION_RESPONSE]),
+    retrieve=extend_schema(examples=[a.REVIEWED_ORGANIZATION_RESPONSE]),
+)
+class OrganizationQueue(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Registered organizations waiting for the secretariat's decision, oldest first (secretariat). Any
+    organization can be read and decided on by its id; a second decision answers 409."""
+
+    permission_classes = [IsSecretariat]
+    serializer_class = a.ReviewedOrganizationSerializer
+    filter_backends = []
+    lookup_value_regex = ID
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.pending_organizations()
+        return selectors.organizations_for_review()
+
+    def _decide(self, request, service) -> Response:
+        organization = self.get_object()
+        data = _valid(request, a.DecisionSerializer)
+        service(user=request.user, organization=organization, note=data.get("note", ""))
+        return Response(a.ReviewedOrganizationSerializer(self.get_object()).data)
+
+    @extend_schema(request=a.DecisionSerializer, examples=[a.DECISION_EXAMPLE])
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve the organization: its admins may now invite members and post for it."""
+        return self._decide(request, services.organization_approve)
+
+    @extend_schema(request=a.DecisionSerializer, examples=[a.DECISION_EXAMPLE])
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Refuse the organization, with a note for its admins: it stays unlisted and cannot post."""
+        return self._decide(request, services.organization_reject)
 
 
 # --- Organizations and invitations -----------------------------------------------------------------------
@@ -202,7 +234,7 @@ class MyOrganizationViewSet(
         )
         return Response(a.InvitationSerializer(invitation).data, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={204: None, **CONFLICT})
+    @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):
         """Leave the organization (its last admin cannot)."""
@@ -224,7 +256,7 @@ class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: a.MyOrganizationSerializer, **CONFLICT},
+        responses={200: a.MyOrganizationSerializer},
         examples=[a.ORGANIZATION_RESPONSE],
     )
     @action(detail=True, methods=["post"])
@@ -240,7 +272,7 @@ class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return Response(a.MyOrganizationSerializer(organization, context={"request": request}).data)
 
-    @extend_schema(request=None, responses={204: None, **CONFLICT})
+    @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """Turn the invitation down; the organization may invite you again later."""

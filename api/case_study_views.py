@@ -32,7 +32,7 @@ def _match(request, pk):
 
 
 def _study(match) -> CaseStudy:
-    study = CaseStudy.objects.filter(match=match).first()
+    study = match_selectors.case_study_of(match)
     if study is None:
         raise Http404
     return study
@@ -69,6 +69,13 @@ class CaseStudyConsent(generics.GenericAPIView):
         return Response(
             ms.CaseStudySerializer(match_services.case_study_consent(user=request.user, match=match)).data
         )
+
+    def delete(self, request, pk):
+        """Withdraw your side's consent (a side): a public story stops being public and waits for that
+        side's consent and the secretariat's approval again."""
+        match = _match(request, pk)
+        study = match_services.case_study_withdraw_consent(user=request.user, match=match)
+        return Response(ms.CaseStudySerializer(study).data)
 
 
 class CaseStudyApprove(generics.GenericAPIView):

@@ -32,6 +32,7 @@ ROOT_LINKS = {
     "invitations": "api:invitation-list",
     "role_requests": "api:role-request-list",
     "role_request_queue": "api:role-request-queue",
+    "organization_queue": "api:organization-queue-list",
     "notifications": "api:notification-list",
     "notification_preferences": "api:notification-preferences",
     "tokens": "api:token-list",

@@ -25,7 +25,17 @@ from config import read_only
 from marketplace.ratelimits import PostingRateLimited
 
 # The services' codes for a move that the record's present state forbids: 409 rather than 400.
-CONFLICT_CODES = {"already_decided", "already_accepted", "last_admin"}
+CONFLICT_CODES = {
+    # postings and matches (marketplace.lifecycle, matching.lifecycle)
+    *("illegal_transition", "not_editable", "already_in_touch", "already_answered", "already_reported"),
+    # roles and organizations
+    *("already_decided", "already_accepted", "last_admin"),
+    # case studies
+    *("not_completed", "no_case_study", "not_consented", "already_public", "no_consent"),
+    # mentoring
+    *("request_closed", "already_proposed", "cohort_confirmed", "paired_elsewhere", "empty_cohort"),
+    "pairing_inactive",
+}
 
 
 class Conflict(exceptions.APIException):

@@ -1,8 +1,9 @@
 """OpenAPI: every operation documents its error responses in the one error shape (drf-standardized-errors),
 widened where the services, not the serializers, decide."""
 
+from drf_spectacular.utils import OpenApiExample
 from drf_standardized_errors.openapi import AutoSchema as StandardSchema
-from drf_standardized_errors.openapi_serializers import ValidationErrorEnum
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -18,6 +19,27 @@ class ValidationErrorResponse(serializers.Serializer):
     errors = FieldError(many=True)
 
 
+class ConflictResponse(serializers.Serializer):
+    """409: the move is not allowed in the record's present state (already decided, already answered, a
+    cohort already confirmed, the organization's last admin leaving); see `errors.CONFLICT_CODES`."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = FieldError(many=True)
+
+
+CONFLICT_EXAMPLE = OpenApiExample(
+    "Already decided",
+    value={
+        "type": "client_error",
+        "errors": [
+            {"code": "already_decided", "detail": "This request has already been decided.", "attr": None}
+        ],
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+
+
 class AutoSchema(StandardSchema):
     def _should_add_http403_error_response(self) -> bool:
         # the services refuse what a signed-in caller may not do (not your posting, not the secretariat)
@@ -30,3 +52,20 @@ class AutoSchema(StandardSchema):
     def _get_serializer_for_validation_error_response(self):
         # the services' messages name fields and codes the request serializer does not list
         return ValidationErrorResponse
+
+    # A write on an existing record may find it in a state that forbids the move: 409 (see errors.py).
+    def _get_allowed_error_status_codes(self) -> list[str]:
+        return [*super()._get_allowed_error_status_codes(), "409"]
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code == "409":
+            return status_code not in responses and self.method != "GET" and "{" in self.path
+        return super()._should_add_error_response(responses, status_code)
+
+    def _get_error_response_serializer(self, status_code: str):
+        if status_code == "409":
+            return ConflictResponse
+        return super()._get_error_response_serializer(status_code)
+
+    def _get_error_response_examples(self) -> list[OpenApiExample]:
+        return [*super()._get_error_response_examples(), CONFLICT_EXAMPLE]

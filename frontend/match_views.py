@@ -14,7 +14,7 @@ from matching import lifecycle, services
 from matching import permissions as match_permissions
 from matching import selectors as match_selectors
 from matching.explanations import reason_lines
-from matching.models import ACCEPTED_STATUSES, CaseStudy, MatchStatus
+from matching.models import ACCEPTED_STATUSES, MatchStatus
 
 from . import forms
 from .views import public_name_required
@@ -47,7 +47,7 @@ def match_detail(request, pk: int):
     sides = match_permissions.sides_of(request.user, match)
     is_curator = permissions.is_secretariat(request.user)
     connected = match.status in ACCEPTED_STATUSES
-    study = CaseStudy.objects.filter(match=match).first()
+    study = match_selectors.case_study_of(match)
     may_write_story = match.status == MatchStatus.COMPLETED and (sides or is_curator)
     may_review_story = bool(
         is_curator and not sides and study and study.need_consent_at and study.offer_consent_at
@@ -74,6 +74,9 @@ def match_detail(request, pk: int):
             "can_consent": bool(
                 study and sides and any(getattr(study, f"{side}_consent_at") is None for side in sides)
             ),
+            "can_withdraw_consent": bool(
+                study and any(getattr(study, f"{side}_consent_at") for side in sides)
+            ),
         },
     )
 
@@ -93,6 +96,7 @@ ACTIONS = {
     "note": (forms.NoteForm, lambda u, m, d: services.match_note_add(user=u, match=m, **d)),
     "story": (forms.CaseStudyForm, lambda u, m, d: services.case_study_save(user=u, match=m, **d)),
     "consent": (None, lambda u, m, d: services.case_study_consent(user=u, match=m)),
+    "withdraw_consent": (None, lambda u, m, d: services.case_study_withdraw_consent(user=u, match=m)),
     "approve_story": (None, lambda u, m, d: services.case_study_approve(user=u, match=m)),
     "send_back_story": (
         forms.StoryReviewForm,
@@ -113,6 +117,7 @@ DONE = {
         "The case study is saved; it is published once both sides consent and the secretariat approves it."
     ),
     "consent": _("Your consent is recorded."),
+    "withdraw_consent": _("Your consent is withdrawn: the case study is not public."),
     "approve_story": _("The case study is approved: it is now public."),
     "send_back_story": _("The case study is sent back to both sides."),
 }

@@ -20,7 +20,6 @@ from rest_framework.throttling import SimpleRateThrottle
 from config.public_cache import public_page
 from marketplace import lifecycle, permissions, selectors, services
 from marketplace.models import (
-    FocalPointRequest,
     Language,
     Need,
     Offer,
@@ -421,7 +420,7 @@ def focal_point_decide(request, pk: int):
         request,
         approve=services.focal_point_request_approve,
         reject=services.focal_point_request_reject,
-        target={"request": get_object_or_404(FocalPointRequest, pk=pk)},
+        target={"request": get_object_or_404(selectors.focal_point_requests_for_review(), pk=pk)},
     )
 
 
@@ -432,7 +431,7 @@ def organization_decide(request, pk: int):
         request,
         approve=services.organization_approve,
         reject=services.organization_reject,
-        target={"organization": get_object_or_404(Organization, pk=pk)},
+        target={"organization": get_object_or_404(selectors.organizations_for_review(), pk=pk)},
     )
 
 

@@ -315,7 +315,7 @@ def _announce(pairing: MentoringPairing) -> None:
 def _lock_request(request: MentoringRequest) -> MentoringRequest:
     request = MentoringRequest.objects.select_for_update().select_related("party").get(pk=request.pk)
     if request.status != RequestStatus.OPEN:
-        raise ValidationError(_("This mentoring request is no longer open."))
+        raise ValidationError(_("This mentoring request is no longer open."), code="request_closed")
     return request
 
 
@@ -333,7 +333,9 @@ def pairing_create(*, user: User, request: MentoringRequest, mentor: Mentor) -> 
     mentor = _lock_mentor(mentor)  # mentors before requests: the same lock order everywhere
     request = _lock_request(request)
     if request.pairings.filter(status__in=LIVE_PAIRING_STATUSES).exists():
-        raise ValidationError(_("This request already has a proposed mentor: edit its cohort."))
+        raise ValidationError(
+            _("This request already has a proposed mentor: edit its cohort."), code="already_proposed"
+        )
     pairing = _pairing(request, mentor, status=PairingStatus.ACTIVE)
     request.status = RequestStatus.PAIRED
     request.save(update_fields=["status"])
@@ -393,7 +395,9 @@ def cohort_propose(*, user: User, name: str, requests: Sequence[MentoringRequest
 def _draft(cohort: MentoringCohort) -> MentoringCohort:
     cohort = MentoringCohort.objects.select_for_update().get(pk=cohort.pk)
     if cohort.status != CohortStatus.DRAFT:
-        raise ValidationError(_("This cohort is confirmed: it can no longer be edited."))
+        raise ValidationError(
+            _("This cohort is confirmed: it can no longer be edited."), code="cohort_confirmed"
+        )
     return cohort
 
 
@@ -412,7 +416,7 @@ def cohort_assign(
         raise ValidationError(_("This request is not part of the cohort."))
     current = request.pairings.filter(status=PairingStatus.PROPOSED, cohort=cohort).first()
     if request.pairings.filter(status__in=LIVE_PAIRING_STATUSES).exclude(cohort=cohort).exists():
-        raise ValidationError(_("This request is paired outside this cohort."))
+        raise ValidationError(_("This request is paired outside this cohort."), code="paired_elsewhere")
     before = {"mentor": current.mentor_id if current else None}
     if current is not None and mentor is not None and current.mentor_id == mentor.pk:
         return current
@@ -438,7 +442,7 @@ def cohort_confirm(*, user: User, cohort: MentoringCohort) -> MentoringCohort:
     cohort = _draft(cohort)
     pairings = list(cohort.pairings.select_related("request__party", "mentor").order_by("pk"))
     if not pairings:
-        raise ValidationError(_("This cohort has no pairing to confirm."))
+        raise ValidationError(_("This cohort has no pairing to confirm."), code="empty_cohort")
     now = timezone.now()
     for pairing in pairings:
         pairing.status, pairing.confirmed_at = PairingStatus.ACTIVE, now
@@ -465,7 +469,7 @@ def _follower(user: User, pairing: MentoringPairing) -> MentoringPairing:
         raise PermissionDenied(_("Only the mentor, the mentee and the secretariat follow this pairing."))
     pairing = MentoringPairing.objects.select_for_update().get(pk=pairing.pk)
     if pairing.status != PairingStatus.ACTIVE:
-        raise ValidationError(_("This pairing is not active."))
+        raise ValidationError(_("This pairing is not active."), code="pairing_inactive")
     return pairing
 
 

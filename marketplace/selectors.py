@@ -222,11 +222,10 @@ def organizations_public() -> QuerySet:
     )
 
 
-def pending_organizations() -> QuerySet:
-    """Registered organizations waiting for the secretariat's decision, oldest first, with their admins."""
+def organizations_for_review() -> QuerySet:
+    """Every organization with its admins, oldest first: what the secretariat reviews and decides on."""
     return (
-        Organization.objects.filter(approved_at__isnull=True, rejected_at__isnull=True)
-        .select_related("country")
+        Organization.objects.select_related("country")
         .prefetch_related(
             Prefetch(
                 "memberships",
@@ -234,12 +233,22 @@ def pending_organizations() -> QuerySet:
                 to_attr="admin_memberships",
             )
         )
-        .order_by("created_at")
+        .order_by("created_at", "pk")
     )
 
 
+def pending_organizations() -> QuerySet:
+    """Registered organizations waiting for the secretariat's decision, oldest first, with their admins."""
+    return organizations_for_review().filter(approved_at__isnull=True, rejected_at__isnull=True)
+
+
+def focal_point_requests_for_review() -> QuerySet:
+    """Every focal-point request with who asks and for which Party: what the secretariat decides on."""
+    return FocalPointRequest.objects.select_related("user", "party")
+
+
 def pending_focal_point_requests() -> QuerySet:
-    return FocalPointRequest.objects.filter(status=RoleRequestStatus.PENDING).select_related("user", "party")
+    return focal_point_requests_for_review().filter(status=RoleRequestStatus.PENDING)
 
 
 def focal_point_requests_of(*, user) -> QuerySet:

@@ -567,7 +567,9 @@ def _organization_decide(organization: Organization, *, user: User, approve: boo
         raise ValidationError({"note": [_("Keep the message under 2000 characters.")]})
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.approved_at is not None or organization.rejected_at is not None:
-        raise ValidationError(_("The secretariat has already decided on this organization."))
+        raise ValidationError(
+            _("The secretariat has already decided on this organization."), code="already_decided"
+        )
     before = audit.snapshot(organization, _ORGANIZATION_DECISION_FIELDS)
     if approve:
         organization.approved_at, organization.approved_by = timezone.now(), user

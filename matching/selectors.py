@@ -336,6 +336,11 @@ def case_studies_public() -> QuerySet:
     return CaseStudy.objects.filter(published_at__isnull=False).select_related(*_STORY_RELATED)
 
 
+def case_study_of(match) -> CaseStudy | None:
+    """The story of a match (read only where the match itself may be read: see `access_match`)."""
+    return CaseStudy.objects.filter(match=match).first()
+
+
 def case_studies_awaiting_approval() -> QuerySet:
     """Stories both sides consented to, waiting for the secretariat, oldest first."""
     return (

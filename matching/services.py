@@ -661,7 +661,8 @@ def match_express_interest(
         match = _locked(match)
         if match.status in lifecycle.AWAITING_ANSWER:
             raise ValidationError(
-                _("You have already been put in touch about these postings: answer the match.")
+                _("You have already been put in touch about these postings: answer the match."),
+                code="already_in_touch",
             )
         lifecycle.check_action(match.status, "express_interest")
     match.status = MatchStatus.REQUESTED
@@ -687,7 +688,7 @@ def match_accept(*, user: User, match: Match, message: str = "") -> Match:
     message = _text(message, "message")
     pending = [side for side in sorted(sides) if getattr(match, f"{side}_response") == Response.PENDING]
     if not pending:
-        raise ValidationError(_("You have already answered this match."))
+        raise ValidationError(_("You have already answered this match."), code="already_answered")
     now = timezone.now()
     for side in pending:
         setattr(match, f"{side}_response", Response.ACCEPTED)
@@ -757,7 +758,7 @@ def match_report_outcome(
     reported = set(match.outcomes.values_list("side", flat=True))
     side = next((side for side in sorted(sides) if side not in reported), None)
     if side is None:
-        raise ValidationError(_("You have already reported on this match."))
+        raise ValidationError(_("You have already reported on this match."), code="already_reported")
     report = MatchOutcome.objects.create(
         match=match, side=side, outcome=outcome, rating=rating, feedback=feedback, reported_by=user
     )
@@ -830,7 +831,7 @@ def case_study_save(*, user: User, match: Match, title: str, story: str, languag
     if not (sides or permissions.is_secretariat(user)):
         raise PermissionDenied(_("Only the two sides of a match or the secretariat can write its story."))
     if match.status != MatchStatus.COMPLETED:
-        raise ValidationError(_("Only a completed match can become a case study."))
+        raise ValidationError(_("Only a completed match can become a case study."), code="not_completed")
     study = CaseStudy.objects.select_for_update().filter(match=match).first() or CaseStudy(match=match)
     previous = _story_version(study) if study.pk else None
     study.title = _text(title, "title", required=True, limit=200)
@@ -862,11 +863,35 @@ def case_study_consent(*, user: User, match: Match) -> CaseStudy:
     sides = _require_side(user, match)
     study = CaseStudy.objects.select_for_update().filter(match=match).first()
     if study is None:
-        raise ValidationError(_("There is no case study to consent to."))
+        raise ValidationError(_("There is no case study to consent to."), code="no_case_study")
     now = timezone.now()
     for side in sides:
         setattr(study, f"{side}_consent_at", getattr(study, f"{side}_consent_at") or now)
     study.save()
+    return study
+
+
+@transaction.atomic
+def case_study_withdraw_consent(*, user: User, match: Match) -> CaseStudy:
+    """A side takes its consent back: the story is no longer public (if it was) and waits for that side's
+    consent and the secretariat's approval again. Recorded in the audit log."""
+    match = _locked(match)
+    sides = _require_side(user, match)
+    study = CaseStudy.objects.select_for_update().filter(match=match).first()
+    if study is None or not any(getattr(study, f"{side}_consent_at") for side in sides):
+        raise ValidationError(_("You have not consented to this case study."), code="no_consent")
+    before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
+    for side in sides:
+        setattr(study, f"{side}_consent_at", None)
+    study.published_at = study.approved_by = None
+    study.save()
+    audit.record(
+        actor=user,
+        action="case_study_withdraw_consent",
+        target=match,
+        before=before,
+        after=audit.snapshot(study, _AUDITED_STORY_FIELDS),
+    )
     return study
 
 
@@ -881,7 +906,9 @@ def _story_to_review(user: User, match: Match) -> tuple[Match, CaseStudy]:
         )
     study = CaseStudy.objects.select_for_update().filter(match=match).first()
     if study is None or not (study.need_consent_at and study.offer_consent_at):
-        raise ValidationError(_("Only a case study both sides have consented to can be reviewed."))
+        raise ValidationError(
+            _("Only a case study both sides have consented to can be reviewed."), code="not_consented"
+        )
     return match, study
 
 
@@ -906,7 +933,7 @@ def case_study_approve(*, user: User, match: Match) -> CaseStudy:
     (once per version of the text)."""
     match, study = _story_to_review(user, match)
     if study.published_at is not None:
-        raise ValidationError(_("This case study is already public."))
+        raise ValidationError(_("This case study is already public."), code="already_public")
     _review_story(
         user,
         match,

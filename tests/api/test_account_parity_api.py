@@ -17,7 +17,7 @@ from marketplace.models import (
     RoleRequestStatus,
 )
 from tests.api.conftest import client_for
-from tests.factories import UserFactory, member, party
+from tests.factories import OrganizationFactory, UserFactory, member, party
 
 from .conftest import state
 
@@ -169,8 +169,24 @@ def test_an_organization_is_registered_and_a_colleague_invited_joins_declines_an
     assert refused.status_code == 403
     assert not OrganizationInvitation.objects.exists() and mail.outbox == []
 
+    # the secretariat finds it in its queue, with who registered it, and approves it
     organization = OrganizationMembership.objects.get(user=founder_user).organization
-    services.organization_approve(user=secretariat, organization=organization)
+    staff = client_for(secretariat)
+    queued = staff.get("/api/v1/queue/organizations/").json()["results"]
+    assert [(row["id"], row["admins"]) for row in queued] == [
+        (org_id, [{"name": founder_user.public_name, "email": founder_user.email}])
+    ]
+    approved = staff.post(
+        f"/api/v1/queue/organizations/{org_id}/approve/", {"note": "Welcome."}, format="json"
+    )
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["approved_at"] and approved.json()["decision_note"] == "Welcome."
+    assert founder.get(f"/api/v1/me/organizations/{org_id}/").json()["is_approved"] is True
+    assert staff.get("/api/v1/queue/organizations/").json()["results"] == []
+    before = everything(organization)
+    twice = staff.post(f"/api/v1/queue/organizations/{org_id}/reject/")
+    assert twice.status_code == 409 and error_of(twice) == ("already_decided", None)
+    assert everything(organization) == before
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         invited = founder.post(
@@ -266,6 +282,28 @@ def test_organization_permission_matrix(world, actor, read, invite, leave):
     if actor != "anonymous":
         listed = [o["id"] for o in client.get("/api/v1/me/organizations/").json()["results"]]
         assert listed == ([organization.pk] if actor == "member" else [])
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"),
+    [("anonymous", 401), ("other", 403), ("member", 403), ("secretariat", 200)],
+)
+def test_organization_queue_permission_matrix(world, actor, status):
+    pending = OrganizationFactory(name="Pending herbarium", approved_at=None)
+    member(pending, admin=True)
+    client = world.client(actor)
+    base = "/api/v1/queue/organizations/"
+    listed = client.get(base)
+    assert listed.status_code == status
+    if status == 200:
+        assert [row["name"] for row in listed.json()["results"]] == ["Pending herbarium"]
+        assert client.get(f"{base}{pending.pk}/").json()["admins"][0]["email"]
+        return
+    before = everything(pending)
+    assert client.get(f"{base}{pending.pk}/").status_code == status
+    for decision in ("approve", "reject"):
+        assert client.post(f"{base}{pending.pk}/{decision}/").status_code == status
+    assert everything(pending) == before
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ secretariat approves it or sends it back; everyone else is refused with nothing 
 
 import pytest
 
-from marketplace.models import Notification, NotificationKind
+from marketplace.models import AuditEntry, Notification, NotificationKind
 from matching.models import CaseStudy, MatchStatus
 from tests.api.conftest import client_for, state
 from tests.factories import (
@@ -64,7 +64,8 @@ def test_case_study_consent_end_to_end(pair):
 
     # not both consents yet: the secretariat cannot approve
     secretariat = client_for(pair["secretariat"])
-    assert secretariat.post(url(match, "approve/")).status_code == 400
+    refused = secretariat.post(url(match, "approve/"))
+    assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "not_consented"
 
     consented = offer_side.post(url(match, "consent/"))
     assert consented.status_code == 200 and consented.json()["offer_consent_at"]
@@ -77,6 +78,29 @@ def test_case_study_consent_end_to_end(pair):
     body = sent_back.json()
     assert body["published_at"] is None and body["need_consent_at"] is None and body["review_note"]
     assert offer_side.get(url(match)).json()["review_note"] == "Remove private names."
+
+
+def test_a_side_withdraws_its_consent_and_the_public_story_goes(pair):
+    match = pair["match"]
+    need_side, offer_side = client_for(pair["need side"]), client_for(pair["offer side"])
+    need_side.put(url(match), STORY, format="json")
+    offer_side.post(url(match, "consent/"))
+    client_for(pair["secretariat"]).post(url(match, "approve/"))
+    assert client_for(None).get("/case-studies/").content.count(STORY["title"].encode()) == 1
+
+    withdrawn = offer_side.delete(url(match, "consent/"))
+    assert withdrawn.status_code == 200, withdrawn.content
+    body = withdrawn.json()
+    assert body["offer_consent_at"] is None and body["published_at"] is None and body["need_consent_at"]
+    assert STORY["title"].encode() not in client_for(None).get("/case-studies/").content
+    entry = AuditEntry.objects.get(action="case_study_withdraw_consent")
+    assert entry.actor == pair["offer side"]
+    assert entry.before["published_at"] and not entry.after["published_at"]
+
+    again = offer_side.delete(url(match, "consent/"))
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "no_consent"
+    # consenting again puts it back in the secretariat's hands, not straight back in public
+    assert offer_side.post(url(match, "consent/")).json()["published_at"] is None
 
 
 def test_a_story_is_checked_field_by_field(pair):
@@ -94,6 +118,7 @@ def test_a_story_is_checked_field_by_field(pair):
 CALLS = {
     "write": (lambda c, m: c.put(url(m), STORY, format="json"), {"need side", "offer side", "secretariat"}),
     "consent": (lambda c, m: c.post(url(m, "consent/")), {"need side", "offer side"}),
+    "withdraw consent": (lambda c, m: c.delete(url(m, "consent/")), {"need side", "offer side"}),
     "approve": (lambda c, m: c.post(url(m, "approve/")), {"secretariat"}),
     "send back": (lambda c, m: c.post(url(m, "send-back/"), {"note": "Why"}, format="json"), {"secretariat"}),
     "read": (lambda c, m: c.get(url(m)), {"need side", "offer side", "secretariat"}),
@@ -107,7 +132,7 @@ def test_case_study_permission_matrix(pair, who, call):
     match = pair["match"]
     # a story the need side wrote (so the offer side may consent); approval needs both: consent for approve
     client_for(pair["need side"]).put(url(match), STORY, format="json")
-    if call in ("approve", "send back"):
+    if call in ("approve", "send back", "withdraw consent"):
         client_for(pair["offer side"]).post(url(match, "consent/"))
     study = CaseStudy.objects.get(match=match)
     before = state(match, study)

@@ -172,10 +172,10 @@ def test_secretariat_queues_and_manual_matches(world, actor):
         assert created.json()["status"] == "introduced" and created.json()["origin"] == "curator"
 
 
-def test_an_illegal_move_is_a_400_with_the_reason(world):
+def test_an_illegal_move_is_a_409_with_the_reason_and_bad_input_a_400(world):
     match = org_match(world, status=MatchStatus.DECLINED)
     response = world.client("owner").post(f"/api/v1/matches/{match.pk}/start/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "illegal_transition"
     response = world.client("owner").post(f"/api/v1/matches/{match.pk}/decline/", {"reason": "whatever"})
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "reason"

@@ -91,7 +91,8 @@ def test_the_mentoring_programme_end_to_end_through_the_api():
 
     confirmed = staff.post(f"/api/v1/mentoring/cohorts/{cohort['id']}/confirm/")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
-    assert staff.post(f"/api/v1/mentoring/cohorts/{cohort['id']}/confirm/").status_code == 400  # once only
+    again = staff.post(f"/api/v1/mentoring/cohorts/{cohort['id']}/confirm/")  # once only
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "cohort_confirmed"
     announced = Notification.objects.filter(kind=NotificationKind.MENTORING_PAIRED)
     expected = {
         (people[a].pk, b) for a, b in (("BE", "NE"), ("NE", "NE"), ("CA", "HT"), ("HT", "HT"))
@@ -129,12 +130,8 @@ def test_the_mentoring_programme_end_to_end_through_the_api():
     assert done.status_code == 200 and done.json()["done_on"]
     ended = mentee.post(f"/api/v1/mentoring/pairings/{pairing}/end/", {"status": "completed"}, format="json")
     assert ended.status_code == 200 and ended.json()["status"] == "completed"
-    assert (
-        mentee.post(
-            f"/api/v1/mentoring/pairings/{pairing}/end/", {"status": "cancelled"}, format="json"
-        ).status_code
-        == 400
-    )
+    again = mentee.post(f"/api/v1/mentoring/pairings/{pairing}/end/", {"status": "cancelled"}, format="json")
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "pairing_inactive"
     assert Notification.objects.count() == 4  # the pairing's follow-up tells nobody else
 
 

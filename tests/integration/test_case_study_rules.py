@@ -260,6 +260,29 @@ def test_the_secretariat_approves_from_its_queue_and_the_match_page(client, secr
     assert TITLE not in client.get(reverse("match_queue")).content.decode()
 
 
+def test_a_side_withdraws_its_consent_from_the_match_page_and_the_story_leaves_the_public_list(
+    client, secretariat
+):
+    match = completed()
+    consented(match)
+    services.case_study_approve(user=secretariat, match=match)
+    assert TITLE.encode() in public(client)
+    withdraw = reverse("match_act", args=[match.pk, "withdraw_consent"])
+
+    client.force_login(UserFactory())  # a stranger cannot even see the match
+    assert client.post(withdraw).status_code == 404
+    client.force_login(match.offer.created_by)
+    assert withdraw in client.get(reverse("match_detail", args=[match.pk])).content.decode()
+    response = client.post(withdraw, follow=True)
+    assert response.status_code == 200
+    study = CaseStudy.objects.get()
+    assert study.offer_consent_at is None and study.published_at is None and study.need_consent_at
+    assert TITLE.encode() not in public(client)
+    assert withdraw not in response.content.decode()  # nothing left to withdraw
+    with pytest.raises(ValidationError):
+        services.case_study_withdraw_consent(user=match.offer.created_by, match=match)
+
+
 # --- 14. One notification per version of the story -------------------------------------------------------
 
 
