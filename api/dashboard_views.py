@@ -10,7 +10,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from marketplace.models import AuditEntry
+from core.models import AuditEntry
 from matching import dashboard
 
 from . import mentoring_serializers as ms

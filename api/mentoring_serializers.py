@@ -3,18 +3,10 @@ Shapes only: every rule (who may, what is valid, what a move allows) is the serv
 
 from rest_framework import serializers
 
-from marketplace.models import (
-    AuditEntry,
-    Language,
-    Mentor,
-    MentoringCohort,
-    MentoringForm,
-    MentoringRequest,
-    Organization,
-    PairingStatus,
-    Party,
-)
+from core.models import AuditEntry
+from marketplace.models import Language, Organization, Party
 from matching.models import CaseStudy
+from mentoring.models import Mentor, MentoringCohort, MentoringForm, MentoringRequest, PairingStatus
 
 # --- Mentors and requests ---------------------------------------------------------------------------------
 

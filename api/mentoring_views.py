@@ -1,6 +1,6 @@
 """The mentoring programme through the API: declare a mentor, ask for a mentor, the secretariat's cohorts
 (propose the optimal assignment, edit it within capacities, confirm) and the actions on a pairing. Every
-write is the service the pages call (`marketplace.mentoring`); its permission checks and messages apply."""
+write is the service the pages call (`mentoring.services`); its permission checks and messages apply."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -8,8 +8,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from marketplace import mentoring, permissions, selectors
-from marketplace.models import MentoringCohort, MentoringMilestone, MentoringRequest
+from marketplace import permissions, selectors
+from mentoring import selectors as mentoring_selectors
+from mentoring import services as mentoring_services
+from mentoring.models import MentoringCohort, MentoringMilestone, MentoringRequest
 
 from . import mentoring_serializers as ms
 from . import serializers as s
@@ -65,7 +67,7 @@ class MentorViewSet(viewsets.GenericViewSet):
         return super().get_permissions()
 
     def get_queryset(self):
-        return mentoring.mentors_with_places()
+        return mentoring_selectors.mentors_with_places()
 
     @extend_schema(responses=ms.MentorSerializer(many=True))
     def list(self, request):
@@ -83,7 +85,7 @@ class MentorViewSet(viewsets.GenericViewSet):
         identity = {key: data.pop(key) for key in ("party", "organization") if key in data}
         if data.pop("as_expert"):
             identity["as_expert"] = True
-        mentor = mentoring.mentor_save(user=request.user, data=data, **identity)
+        mentor = mentoring_services.mentor_save(user=request.user, data=data, **identity)
         mentor = self.get_queryset().get(pk=mentor.pk)
         return Response(ms.MentorSerializer(mentor).data, status.HTTP_201_CREATED)
 
@@ -99,7 +101,7 @@ class MentoringRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         user = self.request.user
         if permissions.is_secretariat(user):
-            return mentoring.open_requests().order_by("pk")
+            return mentoring_selectors.open_requests().order_by("pk")
         parties = selectors.focal_point_parties(user=user)
         return MentoringRequest.objects.filter(party__in=parties).select_related("party").order_by("pk")
 
@@ -111,7 +113,9 @@ class MentoringRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request):
         """Ask for a mentor for your Party (its focal points)."""
         data = _valid(request, ms.MentoringRequestCreateSerializer)
-        created = mentoring.mentoring_request_create(user=request.user, party=data.pop("party"), data=data)
+        created = mentoring_services.mentoring_request_create(
+            user=request.user, party=data.pop("party"), data=data
+        )
         return Response(ms.MentoringRequestSerializer(created).data, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -122,10 +126,10 @@ class MentoringRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Pair this open request with one mentor, confirmed at once; both sides are told (secretariat)."""
         mentoring_request = get_object_or_404(MentoringRequest, pk=pk)
         data = _valid(request, ms.PairRequestSerializer)
-        pairing = mentoring.pairing_create(
+        pairing = mentoring_services.pairing_create(
             user=request.user, request=mentoring_request, mentor=data["mentor"]
         )
-        pairing = mentoring.access_pairing(user=request.user, pk=pairing.pk)
+        pairing = mentoring_selectors.access_pairing(user=request.user, pk=pairing.pk)
         return Response(s.PairingSerializer(pairing).data, status.HTTP_201_CREATED)
 
 
@@ -148,7 +152,9 @@ class CohortViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request):
         """Propose mentors for a cohort of open requests (nothing is confirmed yet)."""
         data = _valid(request, ms.CohortProposeSerializer)
-        cohort = mentoring.cohort_propose(user=request.user, name=data["name"], requests=data["requests"])
+        cohort = mentoring_services.cohort_propose(
+            user=request.user, name=data["name"], requests=data["requests"]
+        )
         return self._read(cohort, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -159,7 +165,7 @@ class CohortViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Change a request's mentor in the draft cohort, within the new mentor's places (null: unpaired)."""
         cohort = self.get_object()
         data = _valid(request, ms.CohortAssignSerializer)
-        mentoring.cohort_assign(
+        mentoring_services.cohort_assign(
             user=request.user, cohort=cohort, request=data["request"], mentor=data["mentor"]
         )
         return self._read(cohort)
@@ -168,7 +174,7 @@ class CohortViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm the cohort: its pairings become active and both sides of each are told, once."""
-        cohort = mentoring.cohort_confirm(user=request.user, cohort=self.get_object())
+        cohort = mentoring_services.cohort_confirm(user=request.user, cohort=self.get_object())
         return self._read(cohort)
 
 
@@ -181,11 +187,13 @@ class PairingActionViewSet(viewsets.GenericViewSet):
     lookup_value_regex = ID
 
     def get_object(self):
-        return mentoring.access_pairing(user=self.request.user, pk=self.kwargs["pk"])
+        return mentoring_selectors.access_pairing(user=self.request.user, pk=self.kwargs["pk"])
 
     def _read(self, pairing) -> Response:
         return Response(
-            s.PairingSerializer(mentoring.access_pairing(user=self.request.user, pk=pairing.pk)).data
+            s.PairingSerializer(
+                mentoring_selectors.access_pairing(user=self.request.user, pk=pairing.pk)
+            ).data
         )
 
     @extend_schema(request=ms.GoalsSerializer, responses=s.PairingSerializer, examples=[GOALS_EXAMPLE])
@@ -194,7 +202,7 @@ class PairingActionViewSet(viewsets.GenericViewSet):
         """Rewrite the pairing's shared goals."""
         pairing = self.get_object()
         data = _valid(request, ms.GoalsSerializer)
-        return self._read(mentoring.pairing_goals_save(user=request.user, pairing=pairing, **data))
+        return self._read(mentoring_services.pairing_goals_save(user=request.user, pairing=pairing, **data))
 
     @extend_schema(request=None, responses=s.MilestoneSerializer)
     @action(
@@ -208,7 +216,9 @@ class PairingActionViewSet(viewsets.GenericViewSet):
         pairing = self.get_object()
         milestone = get_object_or_404(MentoringMilestone, pk=milestone, pairing=pairing)
         return Response(
-            s.MilestoneSerializer(mentoring.milestone_done(user=request.user, milestone=milestone)).data
+            s.MilestoneSerializer(
+                mentoring_services.milestone_done(user=request.user, milestone=milestone)
+            ).data
         )
 
     @extend_schema(request=ms.PairingEndSerializer, responses=s.PairingSerializer, examples=[END_EXAMPLE])
@@ -217,4 +227,4 @@ class PairingActionViewSet(viewsets.GenericViewSet):
         """End the active pairing: completed, or cancelled."""
         pairing = self.get_object()
         data = _valid(request, ms.PairingEndSerializer)
-        return self._read(mentoring.pairing_end(user=request.user, pairing=pairing, **data))
+        return self._read(mentoring_services.pairing_end(user=request.user, pairing=pairing, **data))

@@ -9,7 +9,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from marketplace.imports import columns, spreadsheet_safe
 from marketplace.models import Language, Need, Offer, OfferKind, Region
-from marketplace.notifications import absolute_url
+from notifications.outbox import absolute_url
 
 CONTACT_COLUMNS = ("contact_name", "contact_email", "contact_phone")
 

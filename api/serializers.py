@@ -6,21 +6,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace import notifications
 from marketplace.models import (
     ApiToken,
     Availability,
     ClosedReason,
     DeliveryFormat,
     ExpertProfile,
-    Frequency,
     Language,
-    MentoringCheckIn,
-    MentoringMilestone,
-    MentoringPairing,
     Need,
-    Notification,
-    NotificationKind,
     Offer,
     OfferKind,
     Organization,
@@ -33,6 +26,9 @@ from matching import selectors as match_selectors
 from matching.explanations import reason_lines
 from matching.models import CloseReason, DeclineReason, Match, MatchOutcome, MatchStatus, Outcome
 from matching.permissions import actions_for, sides_of
+from mentoring.models import MentoringCheckIn, MentoringMilestone, MentoringPairing
+from notifications import kinds, outbox
+from notifications.models import Frequency, Notification
 
 # --- Reference data ---------------------------------------------------------------------------------------
 
@@ -464,7 +460,7 @@ class QueuedPostingSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    kind = serializers.ChoiceField(choices=NotificationKind.choices, read_only=True)
+    kind = serializers.ChoiceField(choices=kinds.CHOICES, read_only=True)
     subject = serializers.SerializerMethodField()
     body = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
@@ -473,10 +469,10 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at"]
 
-    def _rendered(self, notification) -> notifications.Rendered:
+    def _rendered(self, notification) -> outbox.Rendered:
         cache = self.context.setdefault("rendered", {})
         if notification.pk not in cache:
-            cache[notification.pk] = notifications.render(notification)
+            cache[notification.pk] = outbox.render(notification)
         return cache[notification.pk]
 
     def get_subject(self, notification) -> str:
@@ -487,7 +483,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         return "\n\n".join(part for part in (rendered.body, rendered.quote, *rendered.details) if part)
 
     def get_url(self, notification) -> str:
-        return notifications.absolute_url(self._rendered(notification).url)
+        return outbox.absolute_url(self._rendered(notification).url)
 
 
 class MarkReadSerializer(serializers.Serializer):
@@ -509,7 +505,7 @@ class PreferencesSerializer(serializers.Serializer):
     def get_fields(self):
         return {
             kind: serializers.ChoiceField(choices=Frequency.choices, required=False, label=str(label))
-            for kind, label in NotificationKind.choices
+            for kind, label in kinds.CHOICES
         }
 
 

@@ -18,19 +18,16 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from config.public_cache import PublicAnswersCached, public_api
-from marketplace import imports, mentoring, notifications, permissions, selectors, services
-from marketplace.models import (
-    ExpertProfile,
-    MentoringPairing,
-    Need,
-    Offer,
-    PostingStatus,
-    Scheme,
-    Term,
-)
+from marketplace import imports, permissions, selectors, services
+from marketplace.models import ExpertProfile, Need, Offer, PostingStatus, Scheme, Term
 from matching import selectors as match_selectors
 from matching import services as match_services
 from matching.explanations import reason_lines
+from mentoring import selectors as mentoring_selectors
+from mentoring import services as mentoring_services
+from mentoring.models import MentoringPairing
+from notifications import outbox
+from notifications import selectors as notification_selectors
 
 from . import filters, open_formats
 from . import serializers as s
@@ -535,7 +532,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def get_queryset(self):
-        queryset = selectors.notifications_of(user=self.request.user)
+        queryset = notification_selectors.notifications_of(user=self.request.user)
         if self.request.query_params.get("unread") in ("true", "1"):
             queryset = queryset.filter(read_at__isnull=True)
         return queryset
@@ -544,7 +541,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request):
         data = _valid(request, s.MarkReadSerializer)
-        marked = notifications.notifications_mark_read(user=request.user, ids=data.get("ids"))
+        marked = outbox.notifications_mark_read(user=request.user, ids=data.get("ids"))
         return Response({"marked": marked})
 
 
@@ -554,12 +551,12 @@ class NotificationPreferences(generics.GenericAPIView):
     serializer_class = s.PreferencesSerializer
 
     def get(self, request):
-        return Response(selectors.notification_preferences_of(user=request.user))
+        return Response(notification_selectors.notification_preferences_of(user=request.user))
 
     def put(self, request):
         data = _valid(request, s.PreferencesSerializer)
-        notifications.preferences_save(user=request.user, frequencies=data)
-        return Response(selectors.notification_preferences_of(user=request.user))
+        outbox.preferences_save(user=request.user, frequencies=data)
+        return Response(notification_selectors.notification_preferences_of(user=request.user))
 
 
 # --- Mentoring --------------------------------------------------------------------------------------------
@@ -576,7 +573,7 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if permissions.is_secretariat(self.request.user):
             queryset = MentoringPairing.objects.all()
         else:
-            queryset = mentoring.pairings_of(user=self.request.user)
+            queryset = mentoring_selectors.pairings_of(user=self.request.user)
         return (
             queryset.select_related(
                 "mentor__party", "mentor__organization", "mentor__expert__user", "request__party"
@@ -586,7 +583,7 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
 
     def get_object(self):
-        return mentoring.access_pairing(user=self.request.user, pk=self.kwargs["pk"])
+        return mentoring_selectors.access_pairing(user=self.request.user, pk=self.kwargs["pk"])
 
     @extend_schema(request=s.CheckInSerializer, responses={201: s.CheckInSerializer})
     @action(detail=True, methods=["post"], url_path="check-ins")
@@ -594,7 +591,7 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Record a check-in on the pairing (either side, or the secretariat)."""
         pairing = self.get_object()
         data = _valid(request, s.CheckInSerializer)
-        check_in = mentoring.check_in_add(user=request.user, pairing=pairing, **data)
+        check_in = mentoring_services.check_in_add(user=request.user, pairing=pairing, **data)
         return Response(s.CheckInSerializer(check_in).data, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.MilestoneSerializer, responses={201: s.MilestoneSerializer})
@@ -603,7 +600,7 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Add a milestone with its due date."""
         pairing = self.get_object()
         data = _valid(request, s.MilestoneSerializer)
-        milestone = mentoring.milestone_add(user=request.user, pairing=pairing, **data)
+        milestone = mentoring_services.milestone_add(user=request.user, pairing=pairing, **data)
         return Response(s.MilestoneSerializer(milestone).data, status.HTTP_201_CREATED)
 
 

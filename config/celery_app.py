@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 class Task(DjangoTask):
     """`delay_on_commit` that survives an unreachable broker: the write has committed by then, so the
     caller must still get its answer. Periodic sweeps find the lost task again: pending e-mails
-    (marketplace.tasks.requeue_pending_notifications), unmatched postings
+    (notifications.tasks.requeue_pending_notifications), unmatched postings
     (matching.tasks.match_pending_postings)."""
 
     def delay_on_commit(self, *args, **kwargs) -> None:

@@ -1,5 +1,5 @@
 from marketplace import permissions
-from marketplace.models import Notification
+from notifications.models import Notification
 
 
 def roles(request):

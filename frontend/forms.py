@@ -10,11 +10,8 @@ from marketplace import selectors, services
 from marketplace.models import (
     ClosedReason,
     ExpertProfile,
-    Frequency,
     Language,
-    MentoringForm,
     Need,
-    NotificationKind,
     Offer,
     Organization,
     Region,
@@ -23,6 +20,9 @@ from marketplace.models import (
     validate_public_name,
 )
 from matching.models import CloseReason, DeclineReason, Outcome
+from mentoring.models import MentoringForm
+from notifications import kinds
+from notifications.models import Frequency
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -357,7 +357,7 @@ class PreferencesForm(forms.Form):
     def __init__(self, *args, current=None, **kwargs):
         super().__init__(*args, **kwargs)
         current = current or {}
-        for kind, label in NotificationKind.choices:
+        for kind, label in kinds.CHOICES:
             self.fields[kind] = forms.ChoiceField(
                 label=label, choices=Frequency.choices, initial=current.get(kind, Frequency.INSTANT)
             )

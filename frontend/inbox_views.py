@@ -10,23 +10,26 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from marketplace import notifications, selectors, services
-from marketplace.models import NotificationKind, NotificationPreference
+from marketplace import selectors, services
+from notifications import kinds, outbox
+from notifications import selectors as notification_selectors
+from notifications.models import NotificationPreference
 
 from . import forms
 
 
 @login_required
 def inbox(request):
-    page = Paginator(selectors.notifications_of(user=request.user), 30).get_page(request.GET.get("page"))
-    items = [(notification, notifications.render(notification)) for notification in page]
+    notifications = notification_selectors.notifications_of(user=request.user)
+    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    items = [(notification, outbox.render(notification)) for notification in page]
     return render(request, "frontend/inbox.html", {"page": page, "items": items})
 
 
 @login_required
 @require_POST
 def inbox_mark_read(request):
-    notifications.notifications_mark_read(user=request.user)
+    outbox.notifications_mark_read(user=request.user)
     return redirect("inbox")
 
 
@@ -36,7 +39,7 @@ def preferences(request):
     form = forms.PreferencesForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
         try:
-            notifications.preferences_save(user=request.user, frequencies=form.cleaned_data)
+            outbox.preferences_save(user=request.user, frequencies=form.cleaned_data)
         except ValidationError as error:
             forms.apply_service_errors(form, error)
         else:
@@ -50,15 +53,15 @@ def preferences(request):
 def unsubscribe(request, token: str):
     """GET shows one button; POST (the button, or a mail client's one-click request) unsubscribes."""
     try:
-        user, kind = notifications.unsubscribe_target(token)
+        user, kind = outbox.unsubscribe_target(token)
     except ValidationError as error:
         return render(request, "frontend/unsubscribe.html", {"error": error.messages[0]}, status=400)
     context = {
-        "label": NotificationKind(kind).label if kind else _("all e-mails"),
-        "email": notifications.masked_address(user.email),  # whoever holds the link sees no full address
+        "label": kinds.get(kind).label if kind else _("all e-mails"),
+        "email": outbox.masked_address(user.email),  # whoever holds the link sees no full address
     }
     if request.method == "POST":
-        notifications.unsubscribe(token=token)
+        outbox.unsubscribe(token=token)
         context["done"] = True
     return render(request, "frontend/unsubscribe.html", context)
 

@@ -8,14 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace import mentoring, selectors
-from marketplace.models import (
-    MentoringMilestone,
-    MentoringPairing,
-    MentoringRequest,
-    PairingStatus,
-    Party,
-)
+from marketplace import selectors
+from marketplace.models import Party
+from mentoring import selectors as mentoring_selectors
+from mentoring import services as mentoring_services
+from mentoring.models import MentoringMilestone, MentoringPairing, MentoringRequest, PairingStatus
 
 from . import forms
 from .views import poster_arguments, public_name_required
@@ -28,7 +25,7 @@ def mentoring_home(request):
         request,
         "frontend/mentoring_home.html",
         {
-            "pairings": mentoring.pairings_of(user=request.user),
+            "pairings": mentoring_selectors.pairings_of(user=request.user),
             "requests": MentoringRequest.objects.filter(party__in=parties).select_related("party"),
             "can_mentor": bool(forms.mentor_identities(request.user)),
             "can_request": parties.exists(),
@@ -46,7 +43,7 @@ def mentor_declare(request):
         data = dict(form.cleaned_data)
         data["forms"] = data.pop("support_forms")
         try:
-            mentoring.mentor_save(
+            mentoring_services.mentor_save(
                 user=request.user, data=data, **poster_arguments("offer", data.pop("mentor_as"))
             )
         except ValidationError as error:
@@ -66,7 +63,7 @@ def mentoring_request(request):
         data = dict(form.cleaned_data)
         data["forms"] = data.pop("support_forms")
         try:
-            mentoring.mentoring_request_create(
+            mentoring_services.mentoring_request_create(
                 user=request.user, party=get_object_or_404(Party, code=data.pop("party")), data=data
             )
         except ValidationError as error:
@@ -78,7 +75,7 @@ def mentoring_request(request):
 
 
 def _pairing(request, pk: int) -> MentoringPairing:
-    return mentoring.access_pairing(user=request.user, pk=pk)
+    return mentoring_selectors.access_pairing(user=request.user, pk=pk)
 
 
 @login_required
@@ -110,12 +107,12 @@ def pairing_act(request, pk: int, action: str):
     }.get(action)
     try:
         if action in ("completed", "cancelled"):
-            mentoring.pairing_end(user=request.user, pairing=pairing, status=action)
+            mentoring_services.pairing_end(user=request.user, pairing=pairing, status=action)
         elif action == "milestone_done":
             milestone = get_object_or_404(
                 MentoringMilestone, pk=request.POST.get("milestone", ""), pairing=pairing
             )
-            mentoring.milestone_done(user=request.user, milestone=milestone)
+            mentoring_services.milestone_done(user=request.user, milestone=milestone)
         elif form_class is None:
             raise Http404
         else:
@@ -123,9 +120,9 @@ def pairing_act(request, pk: int, action: str):
             if not form.is_valid():
                 raise ValidationError([" ".join(errors) for errors in form.errors.values()])
             service = {
-                "goals": mentoring.pairing_goals_save,
-                "milestone": mentoring.milestone_add,
-                "check_in": mentoring.check_in_add,
+                "goals": mentoring_services.pairing_goals_save,
+                "milestone": mentoring_services.milestone_add,
+                "check_in": mentoring_services.check_in_add,
             }[action]
             service(user=request.user, pairing=pairing, **form.cleaned_data)
         messages.success(request, _("Saved."))

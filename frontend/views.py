@@ -19,15 +19,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from config.public_cache import public_page
 from marketplace import lifecycle, permissions, selectors, services
-from marketplace.models import (
-    Language,
-    Need,
-    Offer,
-    Organization,
-    Party,
-    PostingStatus,
-    Region,
-)
+from marketplace.models import Language, Need, Offer, Organization, Party, PostingStatus, Region
 from matching import permissions as match_permissions
 from matching import selectors as matching_selectors
 from matching.explanations import reason_lines

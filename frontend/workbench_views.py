@@ -10,19 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace import mentoring
-from marketplace.models import (
-    AuditEntry,
-    Mentor,
-    MentoringCohort,
-    MentoringRequest,
-    Need,
-    Offer,
-    PostingStatus,
-)
+from core.models import AuditEntry
+from marketplace.models import Need, Offer, PostingStatus
 from matching import selectors as match_selectors
 from matching import services as match_services
 from matching.explanations import reason_lines
+from mentoring import selectors as mentoring_selectors
+from mentoring import services as mentoring_services
+from mentoring.models import Mentor, MentoringCohort, MentoringRequest
 
 from . import forms
 from .views import safe_next, secretariat_required
@@ -121,12 +116,12 @@ def audit_log(request):
 @secretariat_required
 def mentoring_admin(request):
     """Open requests with the engine's candidates, mentors and their places, cohorts."""
-    requests = list(mentoring.open_requests())
+    requests = list(mentoring_selectors.open_requests())
     form = forms.CohortForm(request.POST or None, open_requests=requests)
     if request.method == "POST" and form.is_valid():
         chosen = [r for r in requests if r.pk in form.cleaned_data["requests"]]
         try:
-            cohort = mentoring.cohort_propose(
+            cohort = mentoring_services.cohort_propose(
                 user=request.user, name=form.cleaned_data["name"], requests=chosen
             )
         except ValidationError as error:
@@ -137,8 +132,10 @@ def mentoring_admin(request):
         request,
         "frontend/mentoring_admin.html",
         {
-            "requests": list(zip(requests, mentoring.mentor_candidates_for(requests, limit=3), strict=True)),
-            "mentors": mentoring.mentors_with_places(),
+            "requests": list(
+                zip(requests, mentoring_selectors.mentor_candidates_for(requests, limit=3), strict=True)
+            ),
+            "mentors": mentoring_selectors.mentors_with_places(),
             "cohorts": MentoringCohort.objects.all()[:20],
             "form": form,
         },
@@ -150,7 +147,7 @@ def cohort_detail(request, pk: int):
     cohort = get_object_or_404(MentoringCohort, pk=pk)
     pairings = {p.request_id: p for p in cohort.pairings.select_related("mentor", "request__party")}
     requests = cohort.requests.select_related("party").order_by("pk")
-    mentors = list(mentoring.mentors_with_places())
+    mentors = list(mentoring_selectors.mentors_with_places())
     return render(
         request,
         "frontend/cohort_detail.html",
@@ -171,7 +168,9 @@ def cohort_assign(request, pk: int):
     mentor_id = request.POST.get("mentor", "")
     mentor = get_object_or_404(Mentor, pk=mentor_id) if mentor_id else None
     try:
-        mentoring.cohort_assign(user=request.user, cohort=cohort, request=mentoring_request, mentor=mentor)
+        mentoring_services.cohort_assign(
+            user=request.user, cohort=cohort, request=mentoring_request, mentor=mentor
+        )
         messages.success(request, _("Assignment changed."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -183,7 +182,7 @@ def cohort_assign(request, pk: int):
 def cohort_confirm(request, pk: int):
     cohort = get_object_or_404(MentoringCohort, pk=pk)
     try:
-        mentoring.cohort_confirm(user=request.user, cohort=cohort)
+        mentoring_services.cohort_confirm(user=request.user, cohort=cohort)
         messages.success(request, _("The cohort is confirmed; mentors and mentees have been told."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -6,7 +6,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 
-from . import audit, permissions
+from core import audit
+
+from . import permissions
 from .models import (
     ExpertProfile,
     FocalPointAssignment,

@@ -8,4 +8,6 @@ class MarketplaceConfig(AppConfig):
     def ready(self):
         from config import read_only
 
+        from . import notification_kinds  # noqa: F401  (registers what the marketplace tells posters)
+
         read_only.connect_signals()  # a mirror (read-only mode) records no last login

@@ -14,11 +14,7 @@ from . import permissions
 from .models import (
     ApiToken,
     FocalPointRequest,
-    Frequency,
     Need,
-    Notification,
-    NotificationKind,
-    NotificationPreference,
     Offer,
     Organization,
     OrganizationInvitation,
@@ -289,15 +285,3 @@ def access_api_token(*, user, token_key: str) -> ApiToken:
     if token is None:
         raise Http404
     return token
-
-
-def notifications_of(*, user) -> QuerySet:
-    return (
-        Notification.objects.filter(recipient=user) if user.is_authenticated else Notification.objects.none()
-    )
-
-
-def notification_preferences_of(*, user) -> dict[str, str]:
-    """Every kind with the user's choice (right away when they never chose)."""
-    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "frequency"))
-    return {kind: chosen.get(kind, Frequency.INSTANT) for kind in NotificationKind.values}

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from matching.tasks import match_pending, match_posting
+from core import audit
+from notifications import outbox
 
-from . import audit, lifecycle, notifications, permissions, ratelimits, selectors
+from . import lifecycle, notification_kinds, permissions, posting_events, ratelimits, selectors
 from .catalogue_cache import catalogue_changed
 from .models import (
     ApiToken,
@@ -25,7 +26,6 @@ from .models import (
     FocalPointAssignment,
     FocalPointRequest,
     Need,
-    NotificationKind,
     Offer,
     OfferKind,
     Organization,
@@ -190,15 +190,6 @@ def _save_with_relations(posting: Need | Offer, relations: dict[str, list]) -> N
     catalogue_changed()
 
 
-def _queue_matching(posting: Need | Offer) -> None:
-    """Once the transaction commits: a published posting is matched with every other one pending, in
-    batches (a burst of publications coalesces); another is only embedded, ready for its validation."""
-    if posting.status == PostingStatus.PUBLISHED:
-        match_pending.delay_on_commit()
-    else:
-        match_posting.delay_on_commit("need" if isinstance(posting, Need) else "offer", posting.pk)
-
-
 def _locked(posting: Need | Offer) -> Need | Offer:
     return type(posting).objects.select_for_update().get(pk=posting.pk)
 
@@ -208,7 +199,7 @@ def posting_kind(posting: Need | Offer) -> str:
 
 
 def _notify_owners(posting: Need | Offer, kind: str, event: str, **context) -> None:
-    notifications.notify(
+    outbox.notify(
         kind=kind,
         event_key=f"{posting_kind(posting)}:{posting.pk}:{event}",
         recipients=selectors.posting_owners(posting),
@@ -287,7 +278,7 @@ def posting_update(*, user: User, posting: Need | Offer, data: Mapping[str, Any]
     _save_with_relations(posting, relations)
     if posting.status == PostingStatus.PUBLISHED:
         posting = _move(posting, PostingStatus.SUBMITTED)
-    _queue_matching(posting)
+    posting_events.posting_saved(posting)
     return posting
 
 
@@ -349,9 +340,9 @@ def posting_approve(*, user: User, posting: Need | Offer) -> Need | Offer:
         after=audit.snapshot(posting, _AUDITED_FIELDS),
     )
     _notify_owners(
-        posting, NotificationKind.POSTING_PUBLISHED, f"published:{posting.published_at.isoformat()}"
+        posting, notification_kinds.POSTING_PUBLISHED, f"published:{posting.published_at.isoformat()}"
     )
-    _queue_matching(posting)
+    posting_events.posting_saved(posting)
     return posting
 
 
@@ -372,7 +363,7 @@ def posting_request_changes(*, user: User, posting: Need | Offer, message: str) 
     )
     _notify_owners(
         posting,
-        NotificationKind.CHANGES_REQUESTED,
+        notification_kinds.CHANGES_REQUESTED,
         f"changes:{timezone.now().isoformat()}",
         message=message,
     )
@@ -433,7 +424,7 @@ def postings_notify_expiring(*, today: datetime.date | None = None) -> int:
             with transaction.atomic():
                 _notify_owners(
                     posting,
-                    NotificationKind.POSTING_EXPIRING,
+                    notification_kinds.POSTING_EXPIRING,
                     f"expiring:{posting.expires_on.isoformat()}",
                     expires_on=posting.expires_on.isoformat(),
                 )

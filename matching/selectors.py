@@ -22,6 +22,7 @@ from matching.engine.learning import weights_version
 from matching.engine.scoring import DEFAULT_WEIGHTS
 
 from . import permissions as match_permissions
+from .encoder import encoder
 from .models import (
     ACCEPTED_STATUSES,
     INDEXED_DIMENSIONS,
@@ -357,7 +358,6 @@ def case_studies_awaiting_approval() -> QuerySet:
 
 def open_postings_like(side: str, text: str, *, limit: int) -> list[int]:
     """Ids of the open postings of ``side`` closest in meaning to ``text`` (any language), closest first."""
-    from .services import encoder  # the model lives with the services that embed postings
 
     model = encoder()
     key = "query-vector:" + hashlib.sha256(f"{model.version}\n{text}".encode()).hexdigest()

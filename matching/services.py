@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from django.conf import settings
@@ -18,17 +16,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace import audit, notifications, permissions
+from core import audit
+from marketplace import permissions
 from marketplace import selectors as marketplace_selectors
 from marketplace.catalogue_cache import catalogue_changed
-from marketplace.models import Need, NotificationKind, Offer, PostingStatus, User
+from marketplace.models import Need, Offer, PostingStatus, User
 from matching.engine import postings as engine
-from matching.engine.encoder import Encoder, load_encoder
+from matching.engine.encoder import Encoder
 from matching.engine.learning import fit_weights, weights_version
 from matching.engine.postings import NEED, OFFER
 from matching.engine.scoring import rank
+from notifications import outbox
 
-from . import lifecycle, selectors
+from . import lifecycle, notification_kinds, selectors
+from .encoder import encoder
 from .models import (
     NEGATIVE_STATUSES,
     POSITIVE_STATUSES,
@@ -47,28 +48,6 @@ from .models import (
 from .permissions import other, owner_in_common, sides_of
 
 logger = logging.getLogger(__name__)
-
-
-def encoder() -> Encoder:
-    """The configured model, loaded once per process."""
-    cache_dir = Path(settings.MATCHING_CACHE_DIR) if settings.MATCHING_CACHE_DIR else None
-    return load_encoder(settings.MATCHING_MODEL, cache_dir=cache_dir, precision=settings.MATCHING_PRECISION)
-
-
-def encoder_preload() -> None:
-    """With MATCHING_PRELOAD_ENCODER, load the model (and encode once) now, as a web worker starts
-    (gunicorn.conf.py), so that no visitor's search by meaning waits for it. A model that fails to load is
-    logged, not fatal: the site serves, and searches by meaning try again when asked."""
-    if not settings.MATCHING_PRELOAD_ENCODER:
-        return
-    started = time.monotonic()
-    try:
-        model = encoder()
-        model.encode(["warm-up"])
-    except Exception:
-        logger.exception("Could not preload the encoder %s", settings.MATCHING_MODEL)
-        return
-    logger.info("Encoder %s loaded in %.1f s", model.name, time.monotonic() - started)
 
 
 def _embedding_for(side: str, posting, view: engine.Posting, *, model: Encoder, force: bool = False):
@@ -446,7 +425,7 @@ def _posting(match: Match, side: str) -> Need | Offer:
 def _notify(match: Match, side: str, kind: str, event: str, *, actor: User | None = None, **extra) -> None:
     """Tell the owners of one side about an event of the match, once per event."""
     own, theirs = _posting(match, side), _posting(match, other(side))
-    notifications.notify(
+    outbox.notify(
         kind=kind,
         event_key=f"match:{match.pk}:{event}",
         recipients=marketplace_selectors.posting_owners(own),
@@ -509,7 +488,7 @@ def _introduce(match: Match, user: User | None) -> Match:
     match.decided_by, match.decided_at = user, now
     match.save()
     _audit(user, "introduce", match, before)
-    _notify_both(match, NotificationKind.MATCH_INTRODUCED, "introduced")
+    _notify_both(match, notification_kinds.MATCH_INTRODUCED, "introduced")
     return match
 
 
@@ -671,7 +650,7 @@ def match_express_interest(
     setattr(match, f"{side}_message", message)
     setattr(match, f"{side}_responded_at", now)
     match.save()
-    _notify(match, other(side), NotificationKind.INTEREST_RECEIVED, "interest", message=message)
+    _notify(match, other(side), notification_kinds.INTEREST_RECEIVED, "interest", message=message)
     return match
 
 
@@ -699,11 +678,11 @@ def match_accept(*, user: User, match: Match, message: str = "") -> Match:
             raise ValidationError(_("This offer has no place left: it is serving as many needs as it can."))
         _set_status(match, MatchStatus.CONNECTED, now)
         match.save()
-        _notify_both(match, NotificationKind.MATCH_CONNECTED, "connected")
+        _notify_both(match, notification_kinds.MATCH_CONNECTED, "connected")
         return match
     match.save()
     for side in pending:
-        _notify(match, other(side), NotificationKind.MATCH_ACCEPTED, f"accepted:{side}", message=message)
+        _notify(match, other(side), notification_kinds.MATCH_ACCEPTED, f"accepted:{side}", message=message)
     return match
 
 
@@ -723,7 +702,7 @@ def match_decline(*, user: User, match: Match, reason: str, message: str = "") -
     match.status, match.decline_reason = MatchStatus.DECLINED, reason
     match.save()
     for side in {other(side) for side in sides} - sides:
-        _notify(match, side, NotificationKind.MATCH_DECLINED, "declined", message=message)
+        _notify(match, side, notification_kinds.MATCH_DECLINED, "declined", message=message)
     return match
 
 
@@ -766,7 +745,7 @@ def match_report_outcome(
         _set_status(match, MatchStatus.COMPLETED, timezone.now())
         match.save()
     if other(side) not in reported | sides:
-        _notify(match, other(side), NotificationKind.OUTCOME_REPORTED, f"outcome:{side}")
+        _notify(match, other(side), notification_kinds.OUTCOME_REPORTED, f"outcome:{side}")
     return report
 
 
@@ -788,7 +767,7 @@ def match_close(*, user: User, match: Match, reason: str, note: str = "") -> Mat
     if is_curator and not sides:
         _audit(user, "close", match, before)
     for side in {NEED, OFFER} - sides:
-        _notify(match, side, NotificationKind.MATCH_CLOSED, "closed")
+        _notify(match, side, notification_kinds.MATCH_CLOSED, "closed")
     return match
 
 
@@ -851,7 +830,7 @@ def case_study_save(*, user: User, match: Match, title: str, story: str, languag
         raise ValidationError(error.message_dict) from error
     study.save()
     for side in {NEED, OFFER} - sides:
-        _notify(match, side, NotificationKind.STORY_PROPOSED, f"story:{version}", story_title=study.title)
+        _notify(match, side, notification_kinds.STORY_PROPOSED, f"story:{version}", story_title=study.title)
     return study
 
 
@@ -945,7 +924,7 @@ def case_study_approve(*, user: User, match: Match) -> CaseStudy:
     )
     _notify_both(
         match,
-        NotificationKind.STORY_PUBLISHED,
+        notification_kinds.STORY_PUBLISHED,
         f"story-published:{_story_version(study)}",
         story_title=study.title,
     )
@@ -971,7 +950,7 @@ def case_study_send_back(*, user: User, match: Match, note: str) -> CaseStudy:
     )
     _notify_both(
         match,
-        NotificationKind.STORY_PROPOSED,
+        notification_kinds.STORY_PROPOSED,
         f"story-sent-back:{entry.pk}",
         story_title=study.title,
         message=note,

@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from marketplace.models import PostingStatus
+
 from . import selectors, services
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,16 @@ def match_posting(side: str, posting_id: int) -> dict:
     if result.created:
         on_new_suggestions(result.created)
     return {"created": len(result.created), "updated": result.updated, "removed": result.removed}
+
+
+def on_posting_saved(side: str, posting_id: int, status: str) -> None:
+    """A posting was saved (marketplace.posting_events). Once the transaction commits, a published one is
+    matched with every other one pending, in batches (a burst of publications coalesces); another is only
+    embedded, ready for its validation. An unreachable broker loses nothing: see config/celery_app.py."""
+    if status == PostingStatus.PUBLISHED:
+        match_pending.delay_on_commit()
+    else:
+        match_posting.delay_on_commit(side, posting_id)
 
 
 @shared_task

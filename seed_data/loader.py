@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace import mentoring, services
+from marketplace import services
 from marketplace.catalogue_cache import catalogue_changed
 from marketplace.models import (
     ClosedReason,
@@ -31,6 +31,8 @@ from marketplace.models import (
 )
 from matching import services as matching_services
 from matching.models import Match, MatchStatus
+from mentoring import selectors as mentoring_selectors
+from mentoring import services as mentoring_services
 
 SEED_DIR = Path(__file__).resolve().parent
 DEMO_PASSWORD = "demo-chm-2026"
@@ -366,32 +368,32 @@ def load_demo_activity() -> Counter:
         fields = {
             k: item[k] for k in ("forms", "languages", "capacity", "description", "website") if k in item
         }
-        mentor = mentoring.mentor_save(user=user, data=fields, **identity)
+        mentor = mentoring_services.mentor_save(user=user, data=fields, **identity)
         mentors[item.get("organization") or item.get("party") or item["expert"]] = mentor
         counts["mentors"] += 1
     requests = {}
     for item in data["requests"]:
-        requests[item["party"]] = mentoring.mentoring_request_create(
+        requests[item["party"]] = mentoring_services.mentoring_request_create(
             user=User.objects.get(email=item["user"]),
             party=Party.objects.get(code=item["party"]),
             data={k: item[k] for k in ("forms", "languages", "goals")},
         )
         counts["mentoring requests"] += 1
     pairing_data = data["pairing"]
-    pairing = mentoring.pairing_create(
+    pairing = mentoring_services.pairing_create(
         user=secretariat, request=requests[pairing_data["party"]], mentor=mentors[pairing_data["mentor"]]
     )
-    mentor_user = mentoring.mentor_owners(pairing.mentor).order_by("pk").first()
+    mentor_user = mentoring_selectors.mentor_owners(pairing.mentor).order_by("pk").first()
     today = timezone.localdate()
     for title, days in pairing_data["milestones"]:
-        mentoring.milestone_add(
+        mentoring_services.milestone_add(
             user=mentor_user, pairing=pairing, title=title, due_on=today + datetime.timedelta(days=days)
         )
-    mentoring.check_in_add(
+    mentoring_services.check_in_add(
         user=requests[pairing_data["party"]].created_by, pairing=pairing, note=pairing_data["check_in"]
     )
     cohort = data["cohort"]
-    mentoring.cohort_propose(
+    mentoring_services.cohort_propose(
         user=secretariat, name=cohort["name"], requests=[requests[code] for code in cohort["parties"]]
     )
     counts["mentoring pairings"] += 1

@@ -34,10 +34,14 @@ INSTALLED_APPS = [
     "knox",
     "django_htmx",
     "csp",
+    "core",
+    "notifications",
     "marketplace",
     "matching",
+    "mentoring",
     "api",
     "frontend",
+    "seed_data",
 ]
 
 MIDDLEWARE = [
@@ -208,17 +212,17 @@ CELERY_BEAT_SCHEDULE = {
     "notify-expiring-postings": {"task": "marketplace.tasks.notify_expiring_postings", "schedule": 86400.0},
     "fit-match-weights": {"task": "matching.tasks.fit_match_weights", "schedule": 86400.0},
     "requeue-pending-notifications": {
-        "task": "marketplace.tasks.requeue_pending_notifications",
+        "task": "notifications.tasks.requeue_pending_notifications",
         "schedule": 300.0,
     },
     "match-pending-postings": {"task": "matching.tasks.match_pending_postings", "schedule": 300.0},
     "daily-digest": {
-        "task": "marketplace.tasks.send_digests",
+        "task": "notifications.tasks.send_digests",
         "schedule": crontab(hour=6, minute=0),
         "args": ["daily"],
     },
     "weekly-digest": {
-        "task": "marketplace.tasks.send_digests",
+        "task": "notifications.tasks.send_digests",
         "schedule": crontab(hour=6, minute=0, day_of_week="monday"),
         "args": ["weekly"],
     },
@@ -273,11 +277,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "marketplace.models.Language",
         "RegionEnum": "marketplace.models.Region",
-        "FrequencyEnum": "marketplace.models.Frequency",
+        "FrequencyEnum": "notifications.models.Frequency",
         "OfferKindEnum": "marketplace.models.OfferKind",
-        "NotificationKindEnum": "marketplace.models.NotificationKind",
+        "NotificationKindEnum": "notifications.kinds.CHOICES",
         "PostingStatusEnum": "marketplace.models.PostingStatus",
-        "PairingStatusEnum": "marketplace.models.PairingStatus",
+        "PairingStatusEnum": "mentoring.models.PairingStatus",
         "RoleRequestStatusEnum": "marketplace.models.RoleRequestStatus",
         "OrganizationTypeEnum": "marketplace.models.OrganizationType",
         "MatchStatusEnum": "matching.models.MatchStatus",

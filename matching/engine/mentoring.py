@@ -5,8 +5,10 @@ Pure Python (NumPy, SciPy): no Django.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
 # How much each kind of evidence counts; the forms of support decide eligibility.
@@ -31,7 +33,7 @@ class Mentee:
     region: str | None
 
 
-def suitability(mentor: Mentor, mentee: Mentee, *, semantic: float = 0.0) -> tuple[float, dict]:
+def suitability(mentor: Mentor, mentee: Mentee, *, semantic: float = 0.0) -> tuple[float, dict[str, Any]]:
     """A score in 0..1 and its reasons. 0 when the mentor offers none of the forms sought, or is the
     mentee itself. ``semantic`` is the calibrated similarity (0..1) of the mentor's experience to the
     mentee's goals."""
@@ -57,7 +59,7 @@ def suitability(mentor: Mentor, mentee: Mentee, *, semantic: float = 0.0) -> tup
     return round(score, 4), reasons
 
 
-def assign(scores: np.ndarray, capacities: Sequence[int]) -> list[tuple[int, int]]:
+def assign(scores: ArrayLike, capacities: Sequence[int]) -> list[tuple[int, int]]:
     """The assignment of mentees (rows) to mentors (columns) that maximises total suitability, with each
     mentor given at most its capacity and each mentee at most one mentor; pairs scored 0 (ineligible) are
     never made. Returns (mentee index, mentor index) pairs.
@@ -80,12 +82,12 @@ def assign(scores: np.ndarray, capacities: Sequence[int]) -> list[tuple[int, int
     )
 
 
-def assign_greedily(scores: np.ndarray, capacities: Sequence[int]) -> list[tuple[int, int]]:
+def assign_greedily(scores: ArrayLike, capacities: Sequence[int]) -> list[tuple[int, int]]:
     """The obvious baseline: take the best remaining pair while places last. Not optimal."""
     scores = np.asarray(scores, dtype=float)
     left = [int(capacity) for capacity in capacities]
     taken: set[int] = set()
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for flat in np.argsort(-scores, axis=None, kind="stable"):
         row, column = divmod(int(flat), scores.shape[1])
         if scores[row, column] > 0 and row not in taken and left[column] > 0:
@@ -95,5 +97,5 @@ def assign_greedily(scores: np.ndarray, capacities: Sequence[int]) -> list[tuple
     return sorted(pairs)
 
 
-def total(scores: np.ndarray, pairs: Sequence[tuple[int, int]]) -> float:
+def total(scores: NDArray[np.floating[Any]], pairs: Sequence[tuple[int, int]]) -> float:
     return float(sum(scores[row, column] for row, column in pairs))

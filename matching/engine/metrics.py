@@ -16,7 +16,9 @@ def reciprocal_rank(ranked: Sequence[str], relevant: set[str]) -> float:
     return 0.0
 
 
-def evaluate(rankings: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int = 5) -> dict:
+def evaluate(
+    rankings: Mapping[str, Sequence[str]], relevant: Mapping[str, set[str]], k: int = 5
+) -> dict[str, float]:
     """Mean recall@k and MRR over the queries that have at least one relevant item."""
     queries = [query for query, items in relevant.items() if items]
     return {

@@ -11,10 +11,18 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .postings import NEED, Posting
+
+# The structured reasons of a score: JSON-ready values of several kinds (codes, lists of codes, flags,
+# counts), read back by key in ``summarise`` and stored as they are.
+Reasons: TypeAlias = dict[str, Any]
+# The model's cosine (an array, or one value) to a 0..1 similarity (encoder.Encoder.calibrate).
+Calibration: TypeAlias = Callable[[ArrayLike], NDArray[np.floating[Any]]]
 
 FEATURES = (
     "semantic",
@@ -65,7 +73,7 @@ class Scored:
     candidate_id: str
     score: float
     features: dict[str, float]
-    why: dict
+    why: Reasons
 
 
 def combine(features: Mapping[str, float], weights: Mapping[str, float]) -> float:
@@ -80,7 +88,7 @@ def _overlap(sought: frozenset[str], other: frozenset[str]) -> tuple[float, list
     return len(shared) / len(sought), shared
 
 
-def _support(need: Posting, offer: Posting) -> tuple[float, dict]:
+def _support(need: Posting, offer: Posting) -> tuple[float, Reasons]:
     provided = offer.support_types | KIND_PROVIDES.get(offer.kind or "", set())
     if not need.support_types:
         return NEUTRAL, {}
@@ -93,7 +101,7 @@ def _support(need: Posting, offer: Posting) -> tuple[float, dict]:
     return 0.0, {"support_mismatch": {"sought": sorted(need.support_types), "kind": offer.kind}}
 
 
-def _language(need: Posting, offer: Posting) -> tuple[float, dict]:
+def _language(need: Posting, offer: Posting) -> tuple[float, Reasons]:
     common = need.work_languages & offer.work_languages
     if not need.work_languages or not offer.work_languages:
         return NEUTRAL, {}
@@ -105,7 +113,9 @@ def _language(need: Posting, offer: Posting) -> tuple[float, dict]:
 
 def _need_places(need: Posting) -> tuple[set[str], set[str]]:
     """The countries and the regions a need is about (its Party's, and those it benefits)."""
-    return ({need.country} | need.countries) - {None}, ({need.region} | need.regions) - {None}
+    countries = {place for place in (need.country, *need.countries) if place is not None}
+    regions = {area for area in (need.region, *need.regions) if area is not None}
+    return countries, regions
 
 
 def outside_coverage(need: Posting, offer: Posting) -> bool:
@@ -117,7 +127,7 @@ def outside_coverage(need: Posting, offer: Posting) -> bool:
     return limited and bool(places | areas) and not (places & offer.countries or areas & offer.regions)
 
 
-def _geography(need: Posting, offer: Posting) -> tuple[float, dict]:
+def _geography(need: Posting, offer: Posting) -> tuple[float, Reasons]:
     places, areas = _need_places(need)
     if covered := sorted(places & offer.countries):
         return 1.0, {"covers": covered[0]}
@@ -128,8 +138,8 @@ def _geography(need: Posting, offer: Posting) -> tuple[float, dict]:
     return 0.0, {"outside_coverage": sorted(offer.regions | offer.countries)}
 
 
-def _timing(need: Posting, offer: Posting, today: date) -> tuple[float, dict]:
-    reasons: dict = {}
+def _timing(need: Posting, offer: Posting, today: date) -> tuple[float, Reasons]:
+    reasons: Reasons = {}
     if offer.deadline:
         reasons["apply_by"] = offer.deadline.isoformat()
     wanted_from, wanted_to = need.starts_on, need.ends_on
@@ -145,16 +155,16 @@ def _timing(need: Posting, offer: Posting, today: date) -> tuple[float, dict]:
     return 1.0, reasons | {"dates_fit": True}
 
 
-def _capacity(offer: Posting) -> tuple[float, dict]:
+def _capacity(offer: Posting) -> tuple[float, Reasons]:
     if offer.capacity_left is None:
         return 1.0, {}
-    reasons = {"places_left": offer.capacity_left} if offer.capacity_left <= FEW_PLACES else {}
+    reasons: Reasons = {"places_left": offer.capacity_left} if offer.capacity_left <= FEW_PLACES else {}
     return min(1.0, offer.capacity_left / (offer.capacity or offer.capacity_left)), reasons
 
 
 def features_and_reasons(
     need: Posting, offer: Posting, *, semantic: float, history: float, history_count: int, today: date
-) -> tuple[dict[str, float], dict]:
+) -> tuple[dict[str, float], Reasons]:
     """The feature values of one (need, offer) pair and the structured reasons behind them.
 
     ``history``: the need's similarity to the needs the offer already served; ``history_count``: how many
@@ -162,7 +172,7 @@ def features_and_reasons(
     for ten)."""
     subjects, shared_subjects = _overlap(need.subjects, offer.subjects)
     targets, shared_targets = _overlap(need.gbf_targets, offer.gbf_targets)
-    reasons: dict = {"shared_subjects": shared_subjects, "shared_targets": shared_targets}
+    reasons: Reasons = {"shared_subjects": shared_subjects, "shared_targets": shared_targets}
     values = {
         "semantic": semantic,
         "subjects": subjects,
@@ -186,14 +196,14 @@ def features_and_reasons(
 
 def rank(
     query: Posting,
-    query_vector: np.ndarray,
+    query_vector: NDArray[np.float32],
     candidates: list[Posting],
-    candidate_vectors: np.ndarray,
+    candidate_vectors: NDArray[np.float32],
     *,
-    calibrate: Callable[[np.ndarray], np.ndarray],
+    calibrate: Calibration,
     today: date,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
-    history: Mapping[str, np.ndarray] | None = None,
+    history: Mapping[str, NDArray[np.float32]] | None = None,
     top_k: int = 10,
     labels: Callable[[str, str], str] | None = None,
     within_coverage: bool = True,
@@ -253,7 +263,9 @@ def short_label(label: str) -> str:
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish"}
 
 
-def summarise(why: Mapping, *, labels: Callable[[str, str], str] | None = None, language: str = "en") -> str:
+def summarise(
+    why: Mapping[str, Any], *, labels: Callable[[str, str], str] | None = None, language: str = "en"
+) -> str:
     """One English sentence a person can read: "shared: X, Target 6; both work in French; …"."""
 
     def label(code: str) -> str:

@@ -4,8 +4,10 @@ import pytest
 from django.forms.models import model_to_dict
 from rest_framework.test import APIClient
 
-from marketplace.models import AuditEntry, Need, Notification, Offer
+from core.models import AuditEntry
+from marketplace.models import Need, Offer
 from matching.models import Match, MatchNote
+from notifications.models import Notification
 from tests.factories import OrganizationFactory, SecretariatFactory, UserFactory, member
 
 ACTORS = ("anonymous", "other", "owner", "member", "secretariat")

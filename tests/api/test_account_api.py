@@ -8,16 +8,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from marketplace import mentoring
-from marketplace.models import (
-    ApiToken,
-    Frequency,
-    MentoringCheckIn,
-    MentoringPairing,
-    Notification,
-    NotificationPreference,
-    PairingStatus,
-)
+from marketplace.models import ApiToken
+from mentoring import services as mentoring_services
+from mentoring.models import MentoringCheckIn, MentoringPairing, PairingStatus
+from notifications.models import Frequency, Notification, NotificationPreference
 from tests.factories import expert, focal_point, party
 
 from .conftest import ACTORS, state
@@ -154,17 +148,17 @@ def test_notification_preferences(world):
 @pytest.fixture
 def pairing(world, secretariat):
     world.organization.memberships.filter(user=world.users["owner"]).update(is_admin=True)
-    mentor = mentoring.mentor_save(
+    mentor = mentoring_services.mentor_save(
         user=world.users["owner"],
         organization=world.organization,
         data={"forms": ["hosting"], "languages": ["fr"], "capacity": 2, "description": "We host CHM sites."},
     )
-    request = mentoring.mentoring_request_create(
+    request = mentoring_services.mentoring_request_create(
         user=focal_point("TD"),
         party=party("TD"),
         data={"forms": ["hosting"], "languages": ["fr"], "goals": "Host"},
     )
-    created = mentoring.pairing_create(user=secretariat, request=request, mentor=mentor)
+    created = mentoring_services.pairing_create(user=secretariat, request=request, mentor=mentor)
     MentoringPairing.objects.filter(pk=created.pk).update(status=PairingStatus.ACTIVE)
     return created
 

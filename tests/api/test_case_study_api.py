@@ -3,8 +3,10 @@ secretariat approves it or sends it back; everyone else is refused with nothing 
 
 import pytest
 
-from marketplace.models import AuditEntry, Notification, NotificationKind
+from core.models import AuditEntry
+from matching import notification_kinds as match_kinds
 from matching.models import CaseStudy, MatchStatus
+from notifications.models import Notification
 from tests.api.conftest import client_for, state
 from tests.factories import (
     MatchFactory,
@@ -59,7 +61,7 @@ def test_case_study_consent_end_to_end(pair):
     written = need_side.put(url(match), STORY, format="json")
     assert written.status_code == 200, written.content
     assert written.json()["need_consent_at"] and written.json()["offer_consent_at"] is None
-    told = Notification.objects.filter(kind=NotificationKind.STORY_PROPOSED)
+    told = Notification.objects.filter(kind=match_kinds.STORY_PROPOSED)
     assert list(told.values_list("recipient", flat=True)) == [pair["offer side"].pk]
 
     # not both consents yet: the secretariat cannot approve
@@ -71,7 +73,7 @@ def test_case_study_consent_end_to_end(pair):
     assert consented.status_code == 200 and consented.json()["offer_consent_at"]
     approved = secretariat.post(url(match, "approve/"))
     assert approved.status_code == 200 and approved.json()["published_at"]
-    assert Notification.objects.filter(kind=NotificationKind.STORY_PUBLISHED).count() == 2
+    assert Notification.objects.filter(kind=match_kinds.STORY_PUBLISHED).count() == 2
 
     sent_back = secretariat.post(url(match, "send-back/"), {"note": "Remove private names."}, format="json")
     assert sent_back.status_code == 200

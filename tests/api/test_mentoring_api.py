@@ -6,16 +6,11 @@ and nobody told."""
 import pytest
 from rest_framework.test import APIClient
 
-from marketplace import mentoring
-from marketplace.models import (
-    AuditEntry,
-    Mentor,
-    MentoringCohort,
-    MentoringPairing,
-    MentoringRequest,
-    Notification,
-    NotificationKind,
-)
+from core.models import AuditEntry
+from mentoring import notification_kinds as mentoring_kinds
+from mentoring import services as mentoring_services
+from mentoring.models import Mentor, MentoringCohort, MentoringPairing, MentoringRequest
+from notifications.models import Notification
 from tests.api.conftest import client_for
 from tests.factories import SecretariatFactory, UserFactory, focal_point, in_days, party
 
@@ -93,7 +88,7 @@ def test_the_mentoring_programme_end_to_end_through_the_api():
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     again = staff.post(f"/api/v1/mentoring/cohorts/{cohort['id']}/confirm/")  # once only
     assert again.status_code == 409 and again.json()["errors"][0]["code"] == "cohort_confirmed"
-    announced = Notification.objects.filter(kind=NotificationKind.MENTORING_PAIRED)
+    announced = Notification.objects.filter(kind=mentoring_kinds.MENTORING_PAIRED)
     expected = {
         (people[a].pk, b) for a, b in (("BE", "NE"), ("NE", "NE"), ("CA", "HT"), ("HT", "HT"))
     }  # each pairing: the mentor's focal point and the mentee's, once
@@ -152,18 +147,20 @@ ACTORS = ("anonymous", "other", "mentor", "mentee", "secretariat")
 @pytest.fixture
 def programme(secretariat):
     mentor_person, mentee_person = focal_point("BE"), focal_point("TD")
-    mentor = mentoring.mentor_save(
+    mentor = mentoring_services.mentor_save(
         user=mentor_person,
         party=party("BE"),
         data={"forms": ["hosting"], "languages": ["fr"], "capacity": 3, "description": HOSTING_TEXT},
     )
     data = {"forms": ["hosting"], "languages": ["fr"], "goals": GOALS}
-    request = mentoring.mentoring_request_create(user=mentee_person, party=party("TD"), data=data)
-    pairing = mentoring.pairing_create(user=secretariat, request=request, mentor=mentor)
-    waiting = mentoring.mentoring_request_create(user=focal_point("HT"), party=party("HT"), data=data)
-    cohort = mentoring.cohort_propose(user=secretariat, name="Draft", requests=[waiting])
-    spare = mentoring.mentoring_request_create(user=focal_point("NE"), party=party("NE"), data=data)
-    milestone = mentoring.milestone_add(
+    request = mentoring_services.mentoring_request_create(user=mentee_person, party=party("TD"), data=data)
+    pairing = mentoring_services.pairing_create(user=secretariat, request=request, mentor=mentor)
+    waiting = mentoring_services.mentoring_request_create(
+        user=focal_point("HT"), party=party("HT"), data=data
+    )
+    cohort = mentoring_services.cohort_propose(user=secretariat, name="Draft", requests=[waiting])
+    spare = mentoring_services.mentoring_request_create(user=focal_point("NE"), party=party("NE"), data=data)
+    milestone = mentoring_services.milestone_add(
         user=mentor_person, pairing=pairing, title="Site up", due_on=in_days(9)
     )
     Notification.objects.all().delete()
@@ -291,18 +288,18 @@ def test_the_root_dashboard_and_audit_log():
 
 
 def test_the_audit_log_filters_and_pages_by_cursor(secretariat):
-    mentor = mentoring.mentor_save(
+    mentor = mentoring_services.mentor_save(
         user=focal_point("BE"),
         party=party("BE"),
         data={"forms": ["hosting"], "languages": ["fr"], "capacity": 5, "description": HOSTING_TEXT},
     )
     for code in ("TD", "HT", "NE"):
-        request = mentoring.mentoring_request_create(
+        request = mentoring_services.mentoring_request_create(
             user=focal_point(code),
             party=party(code),
             data={"forms": ["hosting"], "languages": ["fr"], "goals": GOALS},
         )
-        mentoring.pairing_create(user=secretariat, request=request, mentor=mentor)
+        mentoring_services.pairing_create(user=secretariat, request=request, mentor=mentor)
     other_staff = SecretariatFactory()
     client = client_for(other_staff)
     first = client.get(

@@ -143,15 +143,16 @@ def test_a_person_without_a_name_gives_it_before_posting(client):
 def test_the_services_refuse_posting_interest_and_mentoring_without_a_name():
     from django.core.exceptions import PermissionDenied
 
-    from marketplace import mentoring, services
+    from marketplace import services
     from matching import services as matching
+    from mentoring import services as mentoring_services
 
     person = expert(name="")
     need = NeedFactory()
     data = {"title": "Herbarium advice", "description": "Advice on herbarium digitisation.", "language": "en"}
     for attempt in (
         lambda: services.offer_create(user=person, data=data, as_expert=True),
-        lambda: mentoring.mentor_save(user=person, as_expert=True, data={"forms": ["training"]}),
+        lambda: mentoring_services.mentor_save(user=person, as_expert=True, data={"forms": ["training"]}),
     ):
         with pytest.raises(PermissionDenied, match="Give your name first"):
             attempt()

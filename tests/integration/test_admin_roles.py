@@ -5,7 +5,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from marketplace.models import AuditEntry, FocalPointAssignment, OrganizationMembership, User
+from core.models import AuditEntry
+from marketplace.models import FocalPointAssignment, OrganizationMembership, User
 from tests.factories import OrganizationFactory, SecretariatFactory, UserFactory, member, party
 
 pytestmark = pytest.mark.django_db

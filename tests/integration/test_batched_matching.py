@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from marketplace import services as marketplace_services
 from marketplace.models import Need, PostingStatus
-from matching import selectors, services, tasks
+from matching import encoder, selectors, services, tasks
 from matching.engine.encoder import Encoder
 from matching.models import Match, NeedEmbedding
 from tests.integration.test_matching_pipeline import english_offer, french_need, publish
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def encoder_calls(monkeypatch):
     """The number of texts of each call to the real encoder (the model runs as usual)."""
-    model = services.encoder()
+    model = encoder.encoder()
     assert model.similarity_range  # the calibration anchors are encoded once per process: before counting
     calls: list[int] = []
     encode = Encoder.encode

@@ -11,16 +11,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from marketplace.models import (
-    AuditEntry,
-    FocalPointAssignment,
-    Notification,
-    NotificationKind,
-    OrganizationMembership,
-)
+from core.models import AuditEntry
+from marketplace.models import FocalPointAssignment, OrganizationMembership
 from marketplace.selectors import posting_owners
+from matching import notification_kinds as match_kinds
 from matching import services
 from matching.models import CaseStudy, Match, MatchStatus
+from notifications.models import Notification
 from tests.factories import (
     MatchFactory,
     NeedFactory,
@@ -152,13 +149,13 @@ def test_a_story_both_sides_consented_to_waits_for_the_secretariats_approval(cli
     study = consented(match)
     assert study.need_consent_at and study.offer_consent_at and study.published_at is None
     assert TITLE.encode() not in public(client)
-    assert not Notification.objects.filter(kind=NotificationKind.STORY_PUBLISHED).exists()
+    assert not Notification.objects.filter(kind=match_kinds.STORY_PUBLISHED).exists()
 
     study = services.case_study_approve(user=secretariat, match=match)
 
     assert study.published_at is not None and study.approved_by == secretariat
     assert TITLE.encode() in public(client)
-    told = Notification.objects.filter(kind=NotificationKind.STORY_PUBLISHED)
+    told = Notification.objects.filter(kind=match_kinds.STORY_PUBLISHED)
     owners = {*posting_owners(match.need), *posting_owners(match.offer)}
     assert sorted(told.values_list("recipient", flat=True)) == sorted(u.pk for u in owners)
     entry = AuditEntry.objects.get(action="case_study_approve")
@@ -226,7 +223,7 @@ def test_the_secretariat_sends_a_story_back_with_a_reason(client, secretariat):
     assert TITLE.encode() not in public(client)
     assert AuditEntry.objects.filter(action="case_study_send_back", target_id=match.pk).exists()
     told = Notification.objects.filter(
-        kind=NotificationKind.STORY_PROPOSED, context__message="Please leave out the officers' names."
+        kind=match_kinds.STORY_PROPOSED, context__message="Please leave out the officers' names."
     )
     sides = {match.need.created_by.pk, match.offer.created_by.pk}
     assert set(told.values_list("recipient", flat=True)) == sides
@@ -294,7 +291,7 @@ def test_saving_a_story_again_tells_the_other_side_once_per_version():
         services.case_study_save(user=writer, match=match, title=TITLE, story=text, language="en")
 
     def proposed() -> int:
-        return Notification.objects.filter(kind=NotificationKind.STORY_PROPOSED).count()
+        return Notification.objects.filter(kind=match_kinds.STORY_PROPOSED).count()
 
     for _ in range(3):
         save("Thirty officers.")

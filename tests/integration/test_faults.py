@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from pgserver._commands import POSTGRES_BIN_PATH
 
-from marketplace.models import EmailStatus, Need, Notification, PostingStatus
-from marketplace.tasks import requeue_pending_notifications
+from marketplace.models import Need, PostingStatus
 from matching.models import MatchStatus, NeedEmbedding, OfferEmbedding
 from matching.tasks import match_pending_postings
+from notifications.models import EmailStatus, Notification
+from notifications.tasks import requeue_pending_notifications
 from tests.integration import real_stack
 from tests.integration.real_stack import Marketplace, assert_each_email_once, wait_until
 
@@ -76,12 +77,12 @@ def test_worker_killed_while_sending_an_email_it_is_sent_again_exactly_once(stac
     first.kill()
     wait_until(lambda: stack.sink.abandoned == 1, timeout=10, what="the SMTP server to see the client die")
     assert stack.sink.received == []
-    killed_task = first.received("marketplace.tasks.send_notification_email")[-1]
+    killed_task = first.received("notifications.outbox.send_notification_email")[-1]
 
     second = stack.worker()
     assert market.publish("offers").status_code == 200
     wait_until(lambda: all_delivered(stack, market), timeout=180, what="the match and its e-mails")
-    assert killed_task in second.received("marketplace.tasks.send_notification_email")
+    assert killed_task in second.received("notifications.outbox.send_notification_email")
 
     line = assert_each_email_once(stack.sink, Marketplace.EXPECTED_RECIPIENTS, tasks_killed=1)
     assert stack.sink.attempts == len(Marketplace.EXPECTED_RECIPIENTS) + 1, line
@@ -233,7 +234,7 @@ def test_postgresql_restarted_during_a_run_the_web_and_the_worker_recover_on_the
                 [market.need_id, market.offer_id, MatchStatus.INTRODUCED],
             )[0][0]
             pending = database.query(
-                "SELECT count(*) FROM marketplace_notification WHERE email_status = %s", [EmailStatus.PENDING]
+                "SELECT count(*) FROM notifications_notification WHERE email_status = %s", [EmailStatus.PENDING]
             )[0][0]
             return introduced == 1 and pending == 0 and stack.redis.idle()
 

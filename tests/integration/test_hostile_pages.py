@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from marketplace import notifications
-from marketplace.models import Need, Notification, NotificationKind, PostingStatus, User
+from marketplace import notification_kinds as posting_kinds
+from marketplace.models import Need, PostingStatus, User
+from notifications import outbox
+from notifications.models import Notification
 from tests.factories import MatchFactory, NeedFactory, OfferFactory, UserFactory, focal_point
 
 from .test_pages import need_form
@@ -149,12 +151,12 @@ def test_e_mails_are_plain_text_with_a_one_line_subject(hostile_match):
     hostile_title = f"{SCRIPT}\r\nBcc: victim@example.org"
     notification = Notification.objects.create(
         recipient=owner,
-        kind=NotificationKind.POSTING_PUBLISHED,
+        kind=posting_kinds.POSTING_PUBLISHED,
         event_key="need:1:published",
         context={"title": hostile_title, "path": "/needs/1/"},
         frequency="instant",
     )
-    assert notifications.notification_email_send(notification_id=notification.pk) is True
+    assert outbox.notification_email_send(notification_id=notification.pk) is True
     [message] = mail.outbox
     assert message.content_subtype == "plain" and not getattr(message, "alternatives", [])
     assert message.subject == f"“{SCRIPT} Bcc: victim@example.org” is published"
@@ -167,7 +169,7 @@ def test_the_inbox_escapes_the_notifications_text(hostile_match):
     owner = hostile_match.need.created_by
     Notification.objects.create(
         recipient=owner,
-        kind=NotificationKind.POSTING_PUBLISHED,
+        kind=posting_kinds.POSTING_PUBLISHED,
         event_key="need:1:published",
         context={"title": SCRIPT, "path": "/needs/1/"},
         frequency="off",

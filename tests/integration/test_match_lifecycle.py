@@ -7,11 +7,13 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from marketplace.models import AuditEntry, Notification, NotificationKind
+from core.models import AuditEntry
 from marketplace.selectors import posting_owners
 from matching import lifecycle, services
+from matching import notification_kinds as match_kinds
 from matching.models import CaseStudy, Match, MatchNote, MatchOutcome, MatchStatus
 from matching.permissions import can_view_contact
+from notifications.models import Notification
 from tests.factories import (
     MatchFactory,
     NeedFactory,
@@ -177,7 +179,7 @@ def test_declining_records_the_reason_and_tells_the_other_side():
         "no_capacity",
     )
     assert list(Notification.objects.values_list("recipient", "kind")) == [
-        (need_side(match).pk, NotificationKind.MATCH_DECLINED)
+        (need_side(match).pk, match_kinds.MATCH_DECLINED)
     ]
 
 
@@ -224,7 +226,7 @@ def test_outcome_reports_complete_the_match_once_per_side():
     ]
     # the offer's side was asked for its report; the need's side was not asked back
     assert list(Notification.objects.values_list("recipient", "kind")) == [
-        (offer_side(match).pk, NotificationKind.OUTCOME_REPORTED)
+        (offer_side(match).pk, match_kinds.OUTCOME_REPORTED)
     ]
 
 
@@ -359,7 +361,7 @@ def test_manual_match_creation_scores_and_introduces(secretariat):
     offer = OfferFactory(organization=organization, created_by=member(organization))
     match = services.match_create(user=secretariat, need=need, offer=offer)
     assert (match.status, match.origin) == (S.INTRODUCED, "curator")
-    assert Notification.objects.filter(kind=NotificationKind.MATCH_INTRODUCED).count() == 2
+    assert Notification.objects.filter(kind=match_kinds.MATCH_INTRODUCED).count() == 2
     with pytest.raises(ValidationError, match="already matched"):
         services.match_create(user=secretariat, need=need, offer=offer)
 

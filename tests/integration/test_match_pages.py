@@ -4,8 +4,9 @@
 import pytest
 from django.urls import reverse
 
-from marketplace.models import AuditEntry, Notification
+from core.models import AuditEntry
 from matching.models import Match, MatchStatus
+from notifications.models import Notification
 from tests.factories import (
     MatchFactory,
     NeedFactory,

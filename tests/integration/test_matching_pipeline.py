@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from marketplace import services as marketplace_services
 from marketplace.models import PostingStatus
-from matching import selectors, services
+from matching import encoder, selectors, services
 from matching.models import Match, MatchStatus, MatchWeights, NeedEmbedding, OfferEmbedding
 from tests.factories import (
     NeedFactory,
@@ -80,7 +80,7 @@ def test_publishing_embeds_and_matches_on_commit(pair):
     need, offer, distractor = pair
     embedding = NeedEmbedding.objects.get(need=need)
     assert embedding.model == "multilingual-e5-small" and embedding.dimensions == 384
-    assert embedding.model_version == services.encoder().version
+    assert embedding.model_version == encoder.encoder().version
     assert OfferEmbedding.objects.filter(offer__in=[offer, distractor]).count() == 2
     best = selectors.suggestions_for(need)[0]
     assert best.offer == offer and best.status == MatchStatus.SUGGESTED
@@ -164,7 +164,7 @@ def test_closed_expired_and_full_offers_leave_the_suggestions(pair, secretariat)
 def test_the_hnsw_index_finds_what_the_exact_scan_finds(pair, settings):
     need, offer, _distractor = pair
     vector = NeedEmbedding.objects.get(need=need).vector
-    version = services.encoder().version
+    version = encoder.encoder().version
     settings.MATCHING_EXACT_SCAN_BELOW = float("inf")
     exact = selectors.nearest("offer", vector, model_version=version, limit=10)
     settings.MATCHING_EXACT_SCAN_BELOW = 0

@@ -6,17 +6,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from marketplace import mentoring
-from marketplace.models import (
-    AuditEntry,
-    Mentor,
-    MentoringPairing,
-    MentoringRequest,
-    Notification,
-    NotificationKind,
-    PairingStatus,
-    RequestStatus,
-)
+from core.models import AuditEntry
+from mentoring import notification_kinds as mentoring_kinds
+from mentoring import selectors as mentoring_selectors
+from mentoring import services as mentoring_services
+from mentoring.models import Mentor, MentoringPairing, MentoringRequest, PairingStatus, RequestStatus
+from notifications.models import Notification
 from tests.factories import OrganizationFactory, UserFactory, focal_point, in_days, member, party
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +23,7 @@ HOSTING_TEXT = (
 
 
 def mentor_for(code: str, *, forms, capacity=1, languages=("fr", "en"), text=HOSTING_TEXT) -> Mentor:
-    return mentoring.mentor_save(
+    return mentoring_services.mentor_save(
         user=focal_point(code),
         party=party(code),
         data={"forms": list(forms), "languages": list(languages), "capacity": capacity, "description": text},
@@ -42,7 +37,7 @@ def request_for(
     goals="Our clearing-house site is down; we need hosting and training.",
     languages=("fr",),
 ) -> MentoringRequest:
-    return mentoring.mentoring_request_create(
+    return mentoring_services.mentoring_request_create(
         user=focal_point(code),
         party=party(code),
         data={"forms": list(forms), "languages": list(languages), "goals": goals},
@@ -52,17 +47,21 @@ def request_for(
 def test_only_those_who_answer_for_a_mentor_can_declare_it():
     stranger = UserFactory()
     with pytest.raises(PermissionDenied):
-        mentoring.mentor_save(user=stranger, party=party("BE"), data={"forms": ["hosting"]})
+        mentoring_services.mentor_save(user=stranger, party=party("BE"), data={"forms": ["hosting"]})
     organization = OrganizationFactory()
     plain_member = member(organization)
     with pytest.raises(PermissionDenied):
-        mentoring.mentor_save(user=plain_member, organization=organization, data={"forms": ["hosting"]})
+        mentoring_services.mentor_save(
+            user=plain_member, organization=organization, data={"forms": ["hosting"]}
+        )
     with pytest.raises(ValidationError) as error:
-        mentoring.mentor_save(user=focal_point("BE"), party=party("BE"), data={"forms": [], "capacity": 0})
+        mentoring_services.mentor_save(
+            user=focal_point("BE"), party=party("BE"), data={"forms": [], "capacity": 0}
+        )
     assert {"forms", "languages", "capacity", "description"} <= set(error.value.message_dict)
     assert not Mentor.objects.exists()
     admin = member(organization, admin=True)
-    mentor = mentoring.mentor_save(
+    mentor = mentoring_services.mentor_save(
         user=admin,
         organization=organization,
         data={"forms": ["advice"], "languages": ["en"], "capacity": 2, "description": "Advice on data."},
@@ -72,7 +71,9 @@ def test_only_those_who_answer_for_a_mentor_can_declare_it():
 
 def test_a_party_asks_once_and_only_through_its_focal_point():
     with pytest.raises(PermissionDenied):
-        mentoring.mentoring_request_create(user=UserFactory(), party=party("TD"), data={"forms": ["hosting"]})
+        mentoring_services.mentoring_request_create(
+            user=UserFactory(), party=party("TD"), data={"forms": ["hosting"]}
+        )
     request_for("TD", forms=["hosting"])
     with pytest.raises(ValidationError, match="already has an open"):
         request_for("TD", forms=["training"])
@@ -86,7 +87,7 @@ def test_candidates_share_forms_and_have_places_left():
     MentoringPairing.objects.create(
         mentor=full, request=request_for("HT", forms=["hosting"]), status="active"
     )
-    candidates = mentoring.mentor_candidates(request_for("TD", forms=["hosting", "training"]))
+    candidates = mentoring_selectors.mentor_candidates(request_for("TD", forms=["hosting", "training"]))
     assert [c.mentor for c in candidates] == [belgium]
     assert candidates[0].reasons["forms"] == ["hosting", "training"] and candidates[0].places_left == 1
 
@@ -101,8 +102,8 @@ def test_a_cohort_is_assigned_within_capacities_edited_and_confirmed_once(
     niger = request_for("NE", forms=["hosting"])
 
     with pytest.raises(PermissionDenied):
-        mentoring.cohort_propose(user=focal_point("TD"), name="2027", requests=[chad])
-    cohort = mentoring.cohort_propose(
+        mentoring_services.cohort_propose(user=focal_point("TD"), name="2027", requests=[chad])
+    cohort = mentoring_services.cohort_propose(
         user=secretariat, name="Francophone cohort 2027", requests=[chad, haiti, niger]
     )
     pairs = {p.request: p.mentor for p in cohort.pairings.all()}
@@ -112,21 +113,21 @@ def test_a_cohort_is_assigned_within_capacities_edited_and_confirmed_once(
     assert not Notification.objects.exists()  # nothing announced before confirmation
 
     with pytest.raises(ValidationError, match="no place left"):
-        mentoring.cohort_assign(user=secretariat, cohort=cohort, request=niger, mentor=belgium)
-    mentoring.cohort_assign(user=secretariat, cohort=cohort, request=chad, mentor=None)
-    mentoring.cohort_assign(user=secretariat, cohort=cohort, request=niger, mentor=belgium)
+        mentoring_services.cohort_assign(user=secretariat, cohort=cohort, request=niger, mentor=belgium)
+    mentoring_services.cohort_assign(user=secretariat, cohort=cohort, request=chad, mentor=None)
+    mentoring_services.cohort_assign(user=secretariat, cohort=cohort, request=niger, mentor=belgium)
     assert {p.request: p.mentor for p in cohort.pairings.all()} == {niger: belgium, haiti: canada}
 
     with django_capture_on_commit_callbacks(execute=True):
-        mentoring.cohort_confirm(user=secretariat, cohort=cohort)
+        mentoring_services.cohort_confirm(user=secretariat, cohort=cohort)
     assert set(cohort.pairings.values_list("status", flat=True)) == {PairingStatus.ACTIVE}
     assert MentoringRequest.objects.get(pk=niger.pk).status == RequestStatus.PAIRED
     assert MentoringRequest.objects.get(pk=chad.pk).status == RequestStatus.OPEN
-    announced = Notification.objects.filter(kind=NotificationKind.MENTORING_PAIRED)
+    announced = Notification.objects.filter(kind=mentoring_kinds.MENTORING_PAIRED)
     # each pairing: the mentor's focal point and the mentee's focal point, once
     assert announced.count() == 4 and announced.values("recipient", "event_key").distinct().count() == 4
     with pytest.raises(ValidationError):
-        mentoring.cohort_confirm(user=secretariat, cohort=cohort)
+        mentoring_services.cohort_confirm(user=secretariat, cohort=cohort)
     assert announced.count() == 4
     assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == [
         "cohort_propose",
@@ -139,24 +140,26 @@ def test_a_cohort_is_assigned_within_capacities_edited_and_confirmed_once(
 def test_a_pairing_is_followed_by_its_two_sides_only(client, secretariat):
     mentor = mentor_for("BE", forms=["hosting"])
     request = request_for("TD", forms=["hosting"])
-    pairing = mentoring.pairing_create(user=secretariat, request=request, mentor=mentor)
-    mentor_person = mentoring.mentor_owners(mentor).get()
-    mentee_person = mentoring.mentee_owners(request).get()
-    mentoring.milestone_add(user=mentor_person, pairing=pairing, title="Site migrated", due_on=in_days(60))
-    mentoring.check_in_add(user=mentee_person, pairing=pairing, note="First call held.")
+    pairing = mentoring_services.pairing_create(user=secretariat, request=request, mentor=mentor)
+    mentor_person = mentoring_selectors.mentor_owners(mentor).get()
+    mentee_person = mentoring_selectors.mentee_owners(request).get()
+    mentoring_services.milestone_add(
+        user=mentor_person, pairing=pairing, title="Site migrated", due_on=in_days(60)
+    )
+    mentoring_services.check_in_add(user=mentee_person, pairing=pairing, note="First call held.")
     stranger = UserFactory()
     with pytest.raises(PermissionDenied):
-        mentoring.check_in_add(user=stranger, pairing=pairing, note="Hello")
+        mentoring_services.check_in_add(user=stranger, pairing=pairing, note="Hello")
     with pytest.raises(ValidationError):
-        mentoring.pairing_create(user=secretariat, request=request, mentor=mentor)  # no longer open
+        mentoring_services.pairing_create(user=secretariat, request=request, mentor=mentor)  # no longer open
     client.force_login(stranger)
     assert client.get(reverse("pairing_detail", args=[pairing.pk])).status_code == 404
     client.force_login(mentee_person)
     page = client.get(reverse("pairing_detail", args=[pairing.pk]))
     assert b"Site migrated" in page.content and b"First call held." in page.content
-    mentoring.pairing_end(user=mentee_person, pairing=pairing, status="completed")
+    mentoring_services.pairing_end(user=mentee_person, pairing=pairing, status="completed")
     with pytest.raises(ValidationError):
-        mentoring.check_in_add(user=mentee_person, pairing=pairing, note="After the end")
+        mentoring_services.check_in_add(user=mentee_person, pairing=pairing, note="After the end")
 
 
 ACTORS = ("anonymous", "other user", "mentor", "mentee", "secretariat")
@@ -169,29 +172,31 @@ def test_mentoring_permission_matrix(who, secretariat, django_capture_on_commit_
     mentor = mentor_for("BE", forms=["hosting"], capacity=2)
     request = request_for("TD", forms=["hosting"])
     waiting = request_for("HT", forms=["hosting"])
-    pairing = mentoring.pairing_create(user=secretariat, request=request, mentor=mentor)
+    pairing = mentoring_services.pairing_create(user=secretariat, request=request, mentor=mentor)
     user = {
         "anonymous": AnonymousUser,
         "other user": UserFactory,
-        "mentor": lambda: mentoring.mentor_owners(mentor).get(),
-        "mentee": lambda: mentoring.mentee_owners(request).get(),
+        "mentor": lambda: mentoring_selectors.mentor_owners(mentor).get(),
+        "mentee": lambda: mentoring_selectors.mentee_owners(request).get(),
         "secretariat": lambda: secretariat,
     }[who]()
     actions = {
         "check_in": (
-            lambda: mentoring.check_in_add(user=user, pairing=pairing, note="Call held."),
+            lambda: mentoring_services.check_in_add(user=user, pairing=pairing, note="Call held."),
             ALL_SIDES,
         ),
         "milestone": (
-            lambda: mentoring.milestone_add(user=user, pairing=pairing, title="Site up", due_on=in_days(9)),
+            lambda: mentoring_services.milestone_add(
+                user=user, pairing=pairing, title="Site up", due_on=in_days(9)
+            ),
             ALL_SIDES,
         ),
         "propose": (
-            lambda: mentoring.cohort_propose(user=user, name="C", requests=[waiting]),
+            lambda: mentoring_services.cohort_propose(user=user, name="C", requests=[waiting]),
             {"secretariat"},
         ),
         "pair": (
-            lambda: mentoring.pairing_create(user=user, request=waiting, mentor=mentor),
+            lambda: mentoring_services.pairing_create(user=user, request=waiting, mentor=mentor),
             {"secretariat"},
         ),
     }

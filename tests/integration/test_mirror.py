@@ -145,7 +145,7 @@ def test_read_only_mode_skips_tasks_last_login_and_session_saves(market, read_on
     from django.http import HttpResponse
     from django.test import RequestFactory
 
-    from marketplace.tasks import requeue_pending_notifications
+    from notifications.tasks import requeue_pending_notifications
 
     chad = market["chad"]
     sessions = Session.objects.count()

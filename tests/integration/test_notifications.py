@@ -8,13 +8,15 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from marketplace import notifications, services, tasks
-from marketplace.models import EmailStatus, Frequency, Notification, NotificationKind, NotificationPreference
-from marketplace.notifications import MESSAGES
+from marketplace import notification_kinds as posting_kinds
+from marketplace import services
+from matching import notification_kinds as match_kinds
+from notifications import kinds, outbox
+from notifications import tasks as notification_tasks
+from notifications.models import EmailStatus, Frequency, Notification, NotificationPreference
 from tests.factories import NeedFactory, UserFactory, focal_point, in_days
 
 pytestmark = pytest.mark.django_db
-K = NotificationKind
 CONTEXT = {
     "title": "Train customs officers",
     "other_title": "Border biosecurity course",
@@ -22,8 +24,8 @@ CONTEXT = {
 }
 
 
-def event(user, key="match:1:introduced", kind=K.MATCH_INTRODUCED, **context):
-    return notifications.notify(kind=kind, event_key=key, recipients=[user], context=CONTEXT | context)
+def event(user, key="match:1:introduced", kind=match_kinds.MATCH_INTRODUCED, **context):
+    return outbox.notify(kind=kind, event_key=key, recipients=[user], context=CONTEXT | context)
 
 
 def test_an_event_recorded_twice_and_a_task_run_twice_send_one_email(django_capture_on_commit_callbacks):
@@ -35,8 +37,8 @@ def test_an_event_recorded_twice_and_a_task_run_twice_send_one_email(django_capt
     assert [n.pk for n in first] == [n.pk for n in second]
     assert Notification.objects.count() == 1
     notification = first[0]
-    assert tasks.send_notification_email(notification.pk) is False  # the broker delivered it again
-    assert tasks.send_notification_email(notification.pk) is False
+    assert outbox.send_notification_email(notification.pk) is False  # the broker delivered it again
+    assert outbox.send_notification_email(notification.pk) is False
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
     notification.refresh_from_db()
     assert notification.email_status == EmailStatus.SENT and notification.emailed_at is not None
@@ -49,29 +51,29 @@ def test_a_lost_task_is_requeued_and_sends_once(django_capture_on_commit_callbac
     Notification.objects.filter(pk=notification.pk).update(
         created_at=timezone.now() - datetime.timedelta(hours=1)
     )
-    assert tasks.requeue_pending_notifications() == 1
-    assert tasks.requeue_pending_notifications() == 0
+    assert notification_tasks.requeue_pending_notifications() == 1
+    assert notification_tasks.requeue_pending_notifications() == 0
     assert len(mail.outbox) == 1
 
 
 def test_daily_digest_gathers_waiting_notifications_in_one_email(django_capture_on_commit_callbacks):
     user, other = UserFactory(), UserFactory()
-    notifications.preferences_save(user=user, frequencies={K.MATCH_INTRODUCED: Frequency.DAILY})
-    notifications.preferences_save(user=user, frequencies={K.MATCH_ACCEPTED: Frequency.WEEKLY})
+    outbox.preferences_save(user=user, frequencies={match_kinds.MATCH_INTRODUCED: Frequency.DAILY})
+    outbox.preferences_save(user=user, frequencies={match_kinds.MATCH_ACCEPTED: Frequency.WEEKLY})
     with django_capture_on_commit_callbacks(execute=True):
         event(user, "match:1:introduced", title="Mangrove restoration in Haiti")
         event(user, "match:2:introduced", title="Herbarium digitisation")
-        event(user, "match:3:accepted:need", kind=K.MATCH_ACCEPTED, title="Weekly one")
+        event(user, "match:3:accepted:need", kind=match_kinds.MATCH_ACCEPTED, title="Weekly one")
         event(other, "match:1:introduced")  # instant, for someone else
     assert [m.to for m in mail.outbox] == [[other.email]]
 
-    assert notifications.digests_send(frequency=Frequency.DAILY) == 1
-    assert notifications.digests_send(frequency=Frequency.DAILY) == 0  # run twice: nothing more
+    assert outbox.digests_send(frequency=Frequency.DAILY) == 1
+    assert outbox.digests_send(frequency=Frequency.DAILY) == 0  # run twice: nothing more
     digest = mail.outbox[1]
     assert digest.to == [user.email] and "2 updates" in digest.subject
     assert "Mangrove restoration in Haiti" in digest.body and "Herbarium digitisation" in digest.body
     assert "Weekly one" not in digest.body
-    assert notifications.digests_send(frequency=Frequency.WEEKLY) == 1
+    assert outbox.digests_send(frequency=Frequency.WEEKLY) == 1
     assert "Weekly one" in mail.outbox[2].body
     assert not Notification.objects.filter(email_status=EmailStatus.PENDING).exists()
 
@@ -93,7 +95,10 @@ def test_every_email_has_a_signed_one_click_unsubscribe(client, django_capture_o
     assert not NotificationPreference.objects.exists()  # looking changes nothing
     csrf_client = client.__class__(enforce_csrf_checks=True)  # a mail client's one-click POST has no session
     assert csrf_client.post(path).status_code == 200
-    assert NotificationPreference.objects.get(user=user, kind=K.MATCH_INTRODUCED).frequency == Frequency.OFF
+    assert (
+        NotificationPreference.objects.get(user=user, kind=match_kinds.MATCH_INTRODUCED).frequency
+        == Frequency.OFF
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         (later,) = event(user, "match:9:introduced")
@@ -112,7 +117,7 @@ def test_email_and_inbox_speak_the_recipients_language(client, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         event(french)
         event(spanish)
-    subject = MESSAGES[K.MATCH_INTRODUCED][0]
+    subject = kinds.get(match_kinds.MATCH_INTRODUCED).subject
     for user, language in ((french, "fr"), (spanish, "es")):
         with translation.override(language):
             expected = str(subject) % CONTEXT
@@ -126,16 +131,21 @@ def test_email_and_inbox_speak_the_recipients_language(client, django_capture_on
 
 def test_preferences_page_and_waiting_rows_follow_the_choice(client):
     user = UserFactory()
-    notifications.preferences_save(user=user, frequencies={K.POSTING_EXPIRING: Frequency.WEEKLY})
-    (waiting,) = event(user, "need:1:expiring:2027-01-01", kind=K.POSTING_EXPIRING)
+    outbox.preferences_save(user=user, frequencies={posting_kinds.POSTING_EXPIRING: Frequency.WEEKLY})
+    (waiting,) = event(user, "need:1:expiring:2027-01-01", kind=posting_kinds.POSTING_EXPIRING)
     client.force_login(user)
-    form = {kind: Frequency.INSTANT for kind in K.values} | {K.POSTING_EXPIRING: Frequency.OFF}
+    form = {kind: Frequency.INSTANT for kind in kinds.codes()} | {
+        posting_kinds.POSTING_EXPIRING: Frequency.OFF
+    }
     assert client.post(reverse("preferences"), form).status_code == 302
     waiting.refresh_from_db()
     assert (waiting.frequency, waiting.email_status) == (Frequency.OFF, EmailStatus.SKIPPED)
-    bad = client.post(reverse("preferences"), form | {K.POSTING_EXPIRING: "hourly"})
+    bad = client.post(reverse("preferences"), form | {posting_kinds.POSTING_EXPIRING: "hourly"})
     assert bad.status_code == 200 and b"errorlist" in bad.content
-    assert NotificationPreference.objects.get(user=user, kind=K.POSTING_EXPIRING).frequency == Frequency.OFF
+    assert (
+        NotificationPreference.objects.get(user=user, kind=posting_kinds.POSTING_EXPIRING).frequency
+        == Frequency.OFF
+    )
 
 
 def test_inbox_shows_only_the_readers_notifications_and_marks_them_read(client):
@@ -162,7 +172,11 @@ def test_a_postings_life_tells_its_owners(secretariat, django_capture_on_commit_
     for _ in range(2):  # the daily task, run twice: one warning per expiry date
         with django_capture_on_commit_callbacks(execute=True):
             services.postings_notify_expiring()
-    kinds = list(Notification.objects.filter(recipient=owner).order_by("pk").values_list("kind", flat=True))
-    assert kinds == [K.CHANGES_REQUESTED, K.POSTING_PUBLISHED, K.POSTING_EXPIRING]
+    told = list(Notification.objects.filter(recipient=owner).order_by("pk").values_list("kind", flat=True))
+    assert told == [
+        posting_kinds.CHANGES_REQUESTED,
+        posting_kinds.POSTING_PUBLISHED,
+        posting_kinds.POSTING_EXPIRING,
+    ]
     assert [m.to for m in mail.outbox] == [[owner.email]] * 3
     assert "Add the dates, please." in mail.outbox[0].body

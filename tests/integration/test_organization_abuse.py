@@ -11,8 +11,10 @@ from django.test import TestCase
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from marketplace import mentoring, permissions, services
-from marketplace.models import AuditEntry, Need, Offer, Organization, OrganizationInvitation
+from core.models import AuditEntry
+from marketplace import permissions, services
+from marketplace.models import Need, Offer, Organization, OrganizationInvitation
+from mentoring import services as mentoring_services
 from tests.factories import OrganizationFactory, UserFactory, member
 from tests.integration.test_posting_services import need_data, offer_data
 
@@ -42,7 +44,7 @@ def test_a_new_organization_can_neither_invite_nor_post_until_the_secretariat_ap
     with pytest.raises(PermissionDenied):
         services.offer_create(user=admin, organization=organization, data=offer_data())
     with pytest.raises(PermissionDenied):
-        mentoring.mentor_save(
+        mentoring_services.mentor_save(
             user=admin,
             organization=organization,
             data={"forms": ["advice"], "languages": ["en"], "capacity": 1, "description": "Advice."},

@@ -16,10 +16,15 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from marketplace import mentoring, notifications
-from marketplace.models import ExpertProfile, Mentor, Notification, NotificationKind, PostingStatus
+from marketplace.models import ExpertProfile, PostingStatus
+from matching import notification_kinds as match_kinds
 from matching import services as matching
 from matching.models import MatchStatus
+from mentoring import notification_kinds as mentoring_kinds
+from mentoring import services as mentoring_services
+from mentoring.models import Mentor
+from notifications import outbox
+from notifications.models import Notification
 from tests.factories import (
     MatchFactory,
     NeedFactory,
@@ -119,15 +124,15 @@ def world(secretariat):
         languages=["fr", "es"],
         capacity=2,
     )
-    request = mentoring.mentoring_request_create(
+    request = mentoring_services.mentoring_request_create(
         user=focal_user,
         party=party("TD"),
         data={"forms": ["hosting"], "languages": ["fr"], "goals": "Hosting."},
     )
-    pairing = mentoring.pairing_create(user=secretariat, request=request, mentor=mentor)
+    pairing = mentoring_services.pairing_create(user=secretariat, request=request, mentor=mentor)
 
     for row in Notification.objects.filter(email_status="pending"):  # what the outbox's task sends
-        notifications.notification_email_send(notification_id=row.pk)
+        outbox.notification_email_send(notification_id=row.pk)
     return {
         "expert_user": expert_user,
         "member_user": member_user,
@@ -258,13 +263,13 @@ def test_no_api_answer_shows_a_persons_email(world, secretariat, who):
 
 
 def test_what_the_other_side_receives_before_a_connection_names_no_email(world):
-    before_connection = Notification.objects.exclude(kind=NotificationKind.MATCH_CONNECTED)
+    before_connection = Notification.objects.exclude(kind=match_kinds.MATCH_CONNECTED)
     in_app = {
         f"{row.pk} {row.kind} to {row.recipient_id}": leaks(
             "\n".join([rendered.subject, rendered.body, rendered.quote, *rendered.details])
         )
         for row in before_connection
-        for rendered in [notifications.render(row)]
+        for rendered in [outbox.render(row)]
     }
     sent = [message for message in mail.outbox if "connected" not in message.subject.lower()]
     e_mails = {
@@ -274,12 +279,12 @@ def test_what_the_other_side_receives_before_a_connection_names_no_email(world):
 
     kinds = set(before_connection.values_list("kind", flat=True))
     assert {
-        NotificationKind.MATCH_INTRODUCED,
-        NotificationKind.MATCH_ACCEPTED,
-        NotificationKind.MATCH_DECLINED,
-        NotificationKind.INTEREST_RECEIVED,
-        NotificationKind.STORY_PROPOSED,
-        NotificationKind.MENTORING_PAIRED,
+        match_kinds.MATCH_INTRODUCED,
+        match_kinds.MATCH_ACCEPTED,
+        match_kinds.MATCH_DECLINED,
+        match_kinds.INTEREST_RECEIVED,
+        match_kinds.STORY_PROPOSED,
+        mentoring_kinds.MENTORING_PAIRED,
     } <= kinds
     assert len(sent) >= before_connection.count() - 2  # every instant one went out by e-mail
     leaking = {key: found for key, found in in_app.items() if found}
@@ -295,13 +300,13 @@ def test_the_other_side_of_a_connected_match_sees_the_contact(world):
     page = focal_point_client.get(f"/matches/{match.pk}/").content.decode()
     answer = focal_point_client.get(f"/api/v1/matches/{match.pk}/").content.decode()
     connected = Notification.objects.get(
-        kind=NotificationKind.MATCH_CONNECTED,
+        kind=match_kinds.MATCH_CONNECTED,
         recipient=world["focal_user"],
         event_key__startswith=f"match:{match.pk}:",
     )
 
     assert MEMBER_EMAIL in page and MEMBER_EMAIL in answer
-    assert any(MEMBER_EMAIL in line for line in notifications.render(connected).details)
+    assert any(MEMBER_EMAIL in line for line in outbox.render(connected).details)
     # and the expert's side of its connected (now completed) match sees the Party's contact
     assert (
         FOCAL_POINT_EMAIL

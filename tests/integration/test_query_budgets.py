@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from marketplace import selectors, services
 from marketplace.models import Term, VocabularyRelease
+from matching import encoder as matching_encoder
 from matching import services as matching_services
 from matching.models import MatchStatus
 from tests.factories import (
@@ -400,7 +401,7 @@ def gunicorn_hook():
 
 def test_each_gunicorn_worker_loads_the_encoder_before_serving_only_when_asked(settings, monkeypatch):
     model = FakeEncoder(seconds=2.5)
-    monkeypatch.setattr(matching_services, "encoder", lambda: model)
+    monkeypatch.setattr(matching_encoder, "encoder", lambda: model)
     worker = FakeWorker()
 
     settings.MATCHING_PRELOAD_ENCODER = False
@@ -417,9 +418,9 @@ def test_an_encoder_that_fails_to_load_does_not_stop_the_site(settings, monkeypa
     def broken():
         raise OSError("no model here")
 
-    monkeypatch.setattr(matching_services, "encoder", broken)
+    monkeypatch.setattr(matching_encoder, "encoder", broken)
     settings.MATCHING_PRELOAD_ENCODER = True
 
-    matching_services.encoder_preload()
+    matching_encoder.encoder_preload()
 
     assert "Could not preload the encoder" in caplog.text

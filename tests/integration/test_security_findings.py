@@ -14,19 +14,15 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
-from marketplace import mentoring, notifications, permissions, selectors, services
-from marketplace.models import (
-    ApiToken,
-    FocalPointAssignment,
-    Mentor,
-    MentoringRequest,
-    OrganizationMembership,
-    PairingStatus,
-    User,
-)
+from marketplace import permissions, selectors, services
+from marketplace.models import ApiToken, FocalPointAssignment, OrganizationMembership, User
 from matching import selectors as matching_selectors
 from matching import services as matching
 from matching.models import MatchStatus
+from mentoring import selectors as mentoring_selectors
+from mentoring import services as mentoring_services
+from mentoring.models import Mentor, MentoringRequest, PairingStatus
+from notifications import outbox
 from tests.factories import (
     MatchFactory,
     NeedFactory,
@@ -317,16 +313,16 @@ def test_mentor_and_mentee_cannot_open_a_proposed_pairing(client, secretariat):
     request = MentoringRequest.objects.create(
         party=party("TD"), created_by=mentee, forms=["hosting"], languages=["fr"], goals="Hosting."
     )
-    cohort = mentoring.cohort_propose(user=secretariat, name="2027", requests=[request])
+    cohort = mentoring_services.cohort_propose(user=secretariat, name="2027", requests=[request])
     pairing = cohort.pairings.get()
     assert pairing.status == PairingStatus.PROPOSED and pairing.mentor == mentor
 
     for person in (mentor_user, mentee):
         with pytest.raises(Http404):
-            mentoring.access_pairing(user=person, pk=pairing.pk)
+            mentoring_selectors.access_pairing(user=person, pk=pairing.pk)
         client.force_login(person)
         assert client.get(f"/mentoring/pairings/{pairing.pk}/").status_code == 404
-    assert mentoring.access_pairing(user=secretariat, pk=pairing.pk) == pairing
+    assert mentoring_selectors.access_pairing(user=secretariat, pk=pairing.pk) == pairing
 
 
 # --- 11. The workbench follows only its own addresses ---------------------------------------------------
@@ -349,7 +345,7 @@ def test_the_workbench_never_redirects_to_another_site(client, secretariat):
 def test_an_unsubscribe_link_shows_a_masked_address_and_expires_after_a_year(client):
     user = UserFactory(email="moussa.walker@example.org")
 
-    page = client.get(reverse("unsubscribe", args=[notifications.unsubscribe_token(user)])).content.decode()
+    page = client.get(reverse("unsubscribe", args=[outbox.unsubscribe_token(user)])).content.decode()
     recent = client.get(reverse("unsubscribe", args=[_token_signed_days_ago(user, 300)]))
     expired = client.get(reverse("unsubscribe", args=[_token_signed_days_ago(user, 366)]))
 
@@ -363,7 +359,7 @@ def _token_signed_days_ago(user, days: int) -> str:
     from unittest import mock
 
     with mock.patch("time.time", return_value=time.time() - days * 86400):
-        return notifications.unsubscribe_token(user)
+        return outbox.unsubscribe_token(user)
 
 
 # --- 15. Searches by meaning: throttled per address, query vectors cached -----------------------------------
@@ -373,7 +369,7 @@ def _token_signed_days_ago(user, days: int) -> str:
 def test_searches_by_meaning_are_throttled_per_address_and_reuse_the_query_vector(
     client, settings, monkeypatch
 ):
-    from matching.services import encoder
+    from matching.encoder import encoder
 
     settings.PAGE_SEARCH_RATE = "3/minute"
     model = encoder()

@@ -6,18 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from marketplace.models import (
-    MentoringCohort,
-    MentoringPairing,
-    Need,
-    Offer,
-    Party,
-    PostingStatus,
-    Region,
-    Term,
-    User,
-)
+from marketplace.models import Need, Offer, Party, PostingStatus, Region, Term, User
 from matching.models import CaseStudy, Match
+from mentoring.models import MentoringCohort, MentoringPairing
 from seed_data import loader
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ import pytest
 from django.utils import translation
 
 from marketplace import services as marketplace_services
-from marketplace.models import NotificationKind as K
 from marketplace.models import PostingStatus
-from marketplace.notifications import MESSAGES
+from matching import notification_kinds as match_kinds
 from matching import services
 from matching.models import Match, MatchStatus
+from notifications import kinds
 from tests.factories import NeedFactory, OfferFactory, OrganizationFactory, focal_point, member
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -77,8 +77,10 @@ def test_full_journey_reaches_both_sides_once_in_their_language(
 
     context = {"title": need.title, "other_title": offer.title, "other_poster": str(icbbt)}
     with translation.override("fr"):
-        french_subject = str(MESSAGES[K.MATCH_INTRODUCED][0]) % context
-    assert french_subject != str(MESSAGES[K.MATCH_INTRODUCED][0]) % context  # really translated
+        french_subject = str(kinds.get(match_kinds.MATCH_INTRODUCED).subject) % context
+    assert (
+        french_subject != str(kinds.get(match_kinds.MATCH_INTRODUCED).subject) % context
+    )  # really translated
     assert french_subject in [subject(m) for m in by_recipient["achta@chad.example.org"]]
 
     connected_to_chad = by_recipient["achta@chad.example.org"][-1]

@@ -6,9 +6,9 @@ from email.header import decode_header, make_header
 
 from django.utils import translation
 
-from marketplace.models import NotificationKind
-from marketplace.notifications import MESSAGES
+from marketplace import notification_kinds as posting_kinds
 from matching.models import MatchStatus, NeedEmbedding, OfferEmbedding
+from notifications import kinds
 from tests.integration import real_stack
 from tests.integration.real_stack import Marketplace, assert_each_email_once, wait_until
 
@@ -32,12 +32,12 @@ def test_a_posting_published_through_the_api_is_matched_by_the_worker_and_both_s
     suggestions = market.client(market.chad).get(f"/api/v1/needs/{market.need_id}/suggestions/").json()
     assert [s["posting"]["id"] for s in suggestions] == [market.offer_id]
 
-    stack.workers[0].wait_for(r"Task marketplace\.tasks\.send_notification_email\[.*\] succeeded", timeout=10)
+    stack.workers[0].wait_for(r"Task notifications\.outbox\.send_notification_email\[.*\] succeeded", timeout=10)
     assert_each_email_once(stack.sink, Marketplace.EXPECTED_RECIPIENTS, tasks_killed=0)
     # Header folding may turn no-break spaces into spaces: compare words.
     subjects = {" ".join(str(make_header(decode_header(m["Subject"]))).split()) for m in stack.sink.received}
     with translation.override("fr"):  # each side in its own language
-        published = str(MESSAGES[NotificationKind.POSTING_PUBLISHED][0]) % {
+        published = str(kinds.get(posting_kinds.POSTING_PUBLISHED).subject) % {
             "title": Marketplace.NEED["title"]
         }
     assert " ".join(published.split()) in subjects

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from matching import services
+from matching import encoder, services
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force: bool, no_match: bool, **options):
-        model = services.encoder()
+        model = encoder.encoder()
         self.stdout.write(f"Model: {model.name} ({model.version}, {model.dimensions} dimensions)")
         counts = services.postings_reembed(force=force, progress=lambda items: tqdm(items, desc="Embedding"))
         self.stdout.write(f"Embeddings: {counts['embedded']} computed, {counts['unchanged']} unchanged")

@@ -7,7 +7,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("marketplace", "0003_api_tokens"),
+        ("marketplace", "0001_initial"),
         ("knox", "0009_extend_authtoken_field"),
     ]
 

@@ -1,27 +1,26 @@
-"""The mentoring programme: established clearing-houses (mentors, with a capacity) and Parties asking for
-help (mentoring requests); pairings one at a time or a whole cohort at once by an optimal assignment that
-a curator edits before confirming; then goals, milestones and check-ins.
+"""Writes of the mentoring programme: mentors and requests; pairings one at a time or a whole cohort at once
+by an optimal assignment that a curator edits before confirming; then goals, milestones and check-ins.
 
 Writes follow the services' rules: permission first, everything validated before anything is written,
 one transaction.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import audit
+from marketplace import permissions
+from marketplace.models import Organization, Party, User
 from matching.engine import mentoring as engine
+from notifications import outbox
 
-from . import audit, notifications, permissions
+from . import notification_kinds
 from .models import (
     LIVE_PAIRING_STATUSES,
     CohortStatus,
@@ -31,156 +30,16 @@ from .models import (
     MentoringMilestone,
     MentoringPairing,
     MentoringRequest,
-    NotificationKind,
-    Organization,
     PairingStatus,
-    Party,
     RequestStatus,
-    User,
 )
-
-# --- Reads --------------------------------------------------------------------------------------------------
-
-
-def mentors_with_places() -> QuerySet:
-    """Active mentors, each annotated with ``places_taken`` (proposed and active pairings)."""
-    return (
-        Mentor.objects.filter(is_active=True)
-        .select_related("party", "organization__country", "expert__user")
-        .annotate(places_taken=Count("pairings", filter=Q(pairings__status__in=LIVE_PAIRING_STATUSES)))
-        .order_by("pk")
-    )
-
-
-def open_requests() -> QuerySet:
-    return MentoringRequest.objects.filter(status=RequestStatus.OPEN).select_related("party")
-
-
-def mentor_owners(mentor: Mentor) -> QuerySet:
-    """Who answers for a mentor: the Party's focal points, the organization's members, or the expert."""
-    if mentor.party_id:
-        who = Q(focal_points__party_id=mentor.party_id)
-    elif mentor.organization_id:
-        who = Q(memberships__organization_id=mentor.organization_id)
-    else:
-        who = Q(expert_profile__pk=mentor.expert_id)
-    return User.objects.filter(who, is_active=True).distinct()
-
-
-def mentee_owners(request: MentoringRequest) -> QuerySet:
-    return User.objects.filter(focal_points__party_id=request.party_id, is_active=True).distinct()
-
-
-def can_follow_pairing(user, pairing: MentoringPairing) -> bool:
-    """The mentor's people, the mentee's focal points and the secretariat follow a pairing."""
-    return (
-        permissions.is_secretariat(user)
-        or mentor_owners(pairing.mentor).filter(pk=user.pk).exists()
-        or permissions.is_focal_point_for(user, pairing.request.party)
-    )
-
-
-def access_pairing(*, user, pk: int) -> MentoringPairing:
-    """A pairing its two sides and the secretariat follow; 404 for everyone else, and for the sides while it
-    is only proposed in a draft cohort (the secretariat may still change it)."""
-    pairing = (
-        MentoringPairing.objects.select_related("mentor", "request__party", "cohort").filter(pk=pk).first()
-    )
-    if pairing is None or not user.is_authenticated or not can_follow_pairing(user, pairing):
-        raise Http404
-    if pairing.status == PairingStatus.PROPOSED and not permissions.is_secretariat(user):
-        raise Http404
-    return pairing
-
-
-def pairings_of(*, user) -> QuerySet:
-    if not user.is_authenticated:
-        return MentoringPairing.objects.none()
-    mine = (
-        Q(mentor__party__focal_points__user=user)
-        | Q(mentor__organization__memberships__user=user)
-        | Q(mentor__expert__user=user)
-        | Q(request__party__focal_points__user=user)
-    )
-    return (
-        MentoringPairing.objects.filter(pk__in=MentoringPairing.objects.filter(mine).values("pk"))
-        .exclude(status=PairingStatus.PROPOSED)
-        .select_related("mentor__party", "mentor__organization", "mentor__expert__user", "request__party")
-    )
-
-
-@dataclass(frozen=True)
-class Candidate:
-    mentor: Mentor
-    score: float
-    reasons: dict
-    places_left: int
-
-
-def _engine_mentor(mentor: Mentor) -> engine.Mentor:
-    home = mentor.party or (mentor.organization.country if mentor.organization else None)
-    return engine.Mentor(
-        id=str(mentor.pk),
-        forms=frozenset(mentor.forms),
-        languages=frozenset(mentor.languages),
-        region=home.region if home else None,
-        country=home.code if home else None,
-    )
-
-
-def _engine_mentee(request: MentoringRequest) -> engine.Mentee:
-    return engine.Mentee(
-        id=str(request.pk),
-        country=request.party.code,
-        forms=frozenset(request.forms),
-        languages=frozenset(request.languages),
-        region=request.party.region,
-    )
-
-
-def suitability_matrix(
-    requests: Sequence[MentoringRequest], mentors: Sequence[Mentor]
-) -> tuple[np.ndarray, list[list[dict]]]:
-    """Suitability of every mentor for every request (rows), with reasons. The semantic part compares the
-    mentor's experience with the mentee's goals through the matching engine's model, across languages."""
-    from matching.services import encoder  # the model is loaded only when mentoring is computed
-
-    scores = np.zeros((len(requests), len(mentors)))
-    reasons: list[list[dict]] = [[{} for _mentor in mentors] for _request in requests]
-    if not requests or not mentors:
-        return scores, reasons
-    model = encoder()
-    goals = model.encode([request.goals for request in requests])
-    experience = model.encode([mentor.description for mentor in mentors])
-    semantic = model.calibrate(goals @ experience.T)
-    for row, request in enumerate(requests):
-        mentee = _engine_mentee(request)
-        for column, mentor in enumerate(mentors):
-            scores[row, column], reasons[row][column] = engine.suitability(
-                _engine_mentor(mentor), mentee, semantic=float(semantic[row, column])
-            )
-    return scores, reasons
-
-
-def mentor_candidates_for(requests: Sequence[MentoringRequest], *, limit: int = 5) -> list[list[Candidate]]:
-    """For each mentee, the engine's best mentors among those with a place left (one matrix for all)."""
-    mentors = [m for m in mentors_with_places() if m.places_taken < m.capacity]
-    scores, reasons = suitability_matrix(requests, mentors)
-
-    def candidate(row: int, column: int) -> Candidate:
-        mentor = mentors[column]
-        places_left = mentor.capacity - mentor.places_taken
-        return Candidate(mentor, float(scores[row, column]), reasons[row][column], places_left)
-
-    def best(row: int) -> list[int]:
-        return sorted(range(len(mentors)), key=lambda column: -scores[row, column])[:limit]
-
-    return [[candidate(row, c) for c in best(row) if scores[row, c] > 0] for row in range(len(requests))]
-
-
-def mentor_candidates(request: MentoringRequest, *, limit: int = 5) -> list[Candidate]:
-    return mentor_candidates_for([request], limit=limit)[0]
-
+from .selectors import (
+    can_follow_pairing,
+    mentee_owners,
+    mentor_owners,
+    mentors_with_places,
+    suitability_matrix,
+)
 
 # --- Mentors and requests ------------------------------------------------------------------------------
 
@@ -300,8 +159,8 @@ def _pairing(request: MentoringRequest, mentor: Mentor, *, cohort=None, status=P
 
 
 def _announce(pairing: MentoringPairing) -> None:
-    notifications.notify(
-        kind=NotificationKind.MENTORING_PAIRED,
+    outbox.notify(
+        kind=notification_kinds.MENTORING_PAIRED,
         event_key=f"pairing:{pairing.pk}:confirmed",
         recipients=[*mentor_owners(pairing.mentor), *mentee_owners(pairing.request)],
         context={

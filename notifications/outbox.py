@@ -10,108 +10,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import (
+    AbstractBaseUser as User,  # the project's user (settings.AUTH_USER_MODEL)
+)
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from .models import EmailStatus, Frequency, Notification, NotificationKind, NotificationPreference, User
+from . import kinds
+from .models import EmailStatus, Frequency, Notification, NotificationPreference
 
-K = NotificationKind
-UNSUBSCRIBE_SALT = "marketplace.notifications.unsubscribe"
+UNSUBSCRIBE_SALT = "marketplace.notifications.unsubscribe"  # kept as first released: sent links keep working
 UNSUBSCRIBE_MAX_AGE = datetime.timedelta(days=365)
 ALL_KINDS = ""
-
-# What each kind says: a subject and a body, filled from the row's context (strings saved with the event).
-MESSAGES = {
-    K.MATCH_INTRODUCED: (
-        gettext_lazy("A possible partner for “%(title)s”"),
-        gettext_lazy(
-            "The CHM Matchmaker suggests “%(other_title)s” (%(other_poster)s) for your posting "
-            "“%(title)s”. Accept or decline the introduction: contact details are shared once both "
-            "sides accept."
-        ),
-    ),
-    K.INTEREST_RECEIVED: (
-        gettext_lazy("%(other_poster)s is interested in “%(title)s”"),
-        gettext_lazy(
-            "%(other_poster)s expressed interest in your posting “%(title)s” with “%(other_title)s”. "
-            "Accept to share contact details, or decline."
-        ),
-    ),
-    K.MATCH_ACCEPTED: (
-        gettext_lazy("“%(other_title)s” accepted the match"),
-        gettext_lazy(
-            "%(other_poster)s accepted the match between “%(other_title)s” and your posting “%(title)s”. "
-            "Accept too, and you will both receive each other's contact details."
-        ),
-    ),
-    K.MATCH_DECLINED: (
-        gettext_lazy("“%(other_title)s” declined the match"),
-        gettext_lazy(
-            "%(other_poster)s declined the match between “%(other_title)s” and your posting “%(title)s”. "
-            "Other suggestions remain on your posting's page."
-        ),
-    ),
-    K.MATCH_CONNECTED: (
-        gettext_lazy("You are connected with %(other_poster)s"),
-        gettext_lazy(
-            "Both sides accepted the match between “%(title)s” and “%(other_title)s”. "
-            "You can now contact each other directly."
-        ),
-    ),
-    K.MATCH_CLOSED: (
-        gettext_lazy("The match with “%(other_title)s” is closed"),
-        gettext_lazy("The match between “%(title)s” and “%(other_title)s” was closed."),
-    ),
-    K.OUTCOME_REPORTED: (
-        gettext_lazy("%(other_poster)s reported the outcome of your cooperation"),
-        gettext_lazy(
-            "%(other_poster)s reported how the cooperation between “%(title)s” and “%(other_title)s” went. "
-            "Please add your own report and feedback."
-        ),
-    ),
-    K.STORY_PROPOSED: (
-        gettext_lazy("A case study about “%(title)s” awaits your consent"),
-        gettext_lazy(
-            "A case study, “%(story_title)s”, tells the story of the cooperation between “%(title)s” and "
-            "“%(other_title)s”. It is published only when both sides consent to its text."
-        ),
-    ),
-    K.STORY_PUBLISHED: (
-        gettext_lazy("Case study published: “%(story_title)s”"),
-        gettext_lazy("Both sides consented: the case study “%(story_title)s” is now public. Thank you."),
-    ),
-    K.CHANGES_REQUESTED: (
-        gettext_lazy("Changes requested to “%(title)s”"),
-        gettext_lazy("The secretariat asks for changes to your posting “%(title)s” before publishing it."),
-    ),
-    K.POSTING_PUBLISHED: (
-        gettext_lazy("“%(title)s” is published"),
-        gettext_lazy(
-            "The secretariat published your posting “%(title)s”. The matcher is looking for partners."
-        ),
-    ),
-    K.POSTING_EXPIRING: (
-        gettext_lazy("“%(title)s” expires on %(expires_on)s"),
-        gettext_lazy(
-            "Your posting “%(title)s” expires on %(expires_on)s. Edit it to give a later date if it is "
-            "still current, or close it."
-        ),
-    ),
-    K.MENTORING_PAIRED: (
-        gettext_lazy("Mentoring pairing confirmed: %(mentor)s and %(mentee)s"),
-        gettext_lazy(
-            "The secretariat confirmed the mentoring pairing of %(mentor)s (mentor) with %(mentee)s "
-            "(mentee). Agree on goals and milestones on the pairing's page."
-        ),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -128,12 +46,12 @@ def render(notification: Notification) -> Rendered:
     context = {key: value for key, value in notification.context.items() if isinstance(value, str)}
     if context.get("expires_on"):  # a date, written the reader's way
         context["expires_on"] = formats.date_format(datetime.date.fromisoformat(context["expires_on"]))
-    subject, body = MESSAGES[notification.kind]
+    kind = kinds.get(notification.kind)
     return Rendered(
-        subject=str(subject) % _Defaulted(context),
-        body=str(body) % _Defaulted(context),
+        subject=str(kind.subject) % _Defaulted(context),
+        body=str(kind.body) % _Defaulted(context),
         quote=context.get("message", ""),
-        details=_details(notification),
+        details=kind.details(notification) if kind.details else [],
         url=notification.context.get("path", "/"),
     )
 
@@ -143,22 +61,6 @@ class _Defaulted(dict):
 
     def __missing__(self, key):
         return ""
-
-
-def _details(notification: Notification) -> list[str]:
-    if notification.kind != K.MATCH_CONNECTED:
-        return []
-    from matching import selectors as matching_selectors  # matching depends on marketplace, not back
-
-    contact = matching_selectors.connected_contact(
-        match_id=notification.context.get("match"), side=notification.context.get("side")
-    )
-    if contact is None:
-        return []
-    return [
-        _("Contact: %(name)s, %(email)s %(phone)s")
-        % {"name": contact.contact_name, "email": contact.contact_email, "phone": contact.contact_phone}
-    ]
 
 
 # --- Writing events ------------------------------------------------------------------------------------
@@ -179,6 +81,7 @@ def notify(
 ) -> list[Notification]:
     """Record an event for each recipient (once per recipient and event key, however often it is called)
     and queue the instant e-mails for after the commit. Call inside the transaction of the event."""
+    kinds.get(kind)  # a kind nobody registered is a programming error: fail before writing anything
     people = {user.pk: user for user in recipients if user.is_active and (exclude is None or user != exclude)}
     preferences = {
         (p.user_id, p.kind): p.frequency
@@ -200,11 +103,9 @@ def notify(
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     # ignore_conflicts leaves no ids: read back the rows this event owns, new or from an earlier run.
     created = list(Notification.objects.filter(event_key=event_key, recipient_id__in=people))
-    from . import tasks
-
     for row in created:
         if row.frequency == Frequency.INSTANT and row.email_status == EmailStatus.PENDING:
-            tasks.send_notification_email.delay_on_commit(row.pk)
+            send_notification_email.delay_on_commit(row.pk)
     return created
 
 
@@ -326,7 +227,7 @@ def preferences_save(*, user: User, frequencies: Mapping[str, str]) -> None:
     errors = {
         kind: [_("Unknown choice.")]
         for kind, frequency in frequencies.items()
-        if kind not in K.values or frequency not in Frequency.values
+        if kind not in kinds.codes() or frequency not in Frequency.values
     }
     if errors:
         raise ValidationError(errors)
@@ -346,14 +247,14 @@ def unsubscribe_target(token: str) -> tuple[User, str]:
     older than UNSUBSCRIBE_MAX_AGE (a link from an old e-mail, forwarded or leaked, stops working)."""
     try:
         user_id, kind = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
-        user = User.objects.get(pk=user_id)
+        user = get_user_model().objects.get(pk=user_id)
     except signing.SignatureExpired as error:
         raise ValidationError(
             _("This unsubscribe link has expired: sign in and change your choices in your preferences.")
         ) from error
-    except (signing.BadSignature, User.DoesNotExist, TypeError, ValueError) as error:
+    except (signing.BadSignature, get_user_model().DoesNotExist, TypeError, ValueError) as error:
         raise ValidationError(_("This unsubscribe link is not valid.")) from error
-    if kind != ALL_KINDS and kind not in K.values:
+    if kind != ALL_KINDS and kind not in kinds.codes():
         raise ValidationError(_("This unsubscribe link is not valid."))
     return user, kind
 
@@ -367,7 +268,7 @@ def masked_address(email: str) -> str:
 def unsubscribe(*, token: str) -> tuple[User, str]:
     """Stop the e-mails a signed link names (one kind, or all); the inbox keeps showing them."""
     user, kind = unsubscribe_target(token)
-    preferences_save(user=user, frequencies={k: Frequency.OFF for k in ([kind] if kind else K.values)})
+    preferences_save(user=user, frequencies={k: Frequency.OFF for k in ([kind] if kind else kinds.codes())})
     return user, kind
 
 
@@ -376,3 +277,11 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
     return unread.update(read_at=timezone.now())
+
+
+# The task lives beside the service it runs, so that `notify` can queue it without importing the beat tasks.
+@shared_task(acks_late=True, autoretry_for=(OSError, OperationalError), retry_backoff=30, max_retries=8)
+def send_notification_email(notification_id: int) -> bool:
+    """E-mail one notification; a duplicate or late run finds it sent and does nothing. An SMTP failure
+    (OSError) or a lost database connection (OperationalError) rolls the row back to pending and retries."""
+    return notification_email_send(notification_id=notification_id)

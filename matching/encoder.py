@@ -1,0 +1,34 @@
+"""The configured sentence encoder, loaded once per process: what embeds postings (services), search queries
+(selectors) and mentoring texts (the mentoring app)."""
+
+import logging
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from matching.engine.encoder import Encoder, load_encoder
+
+logger = logging.getLogger(__name__)
+
+
+def encoder() -> Encoder:
+    """The configured model, loaded once per process."""
+    cache_dir = Path(settings.MATCHING_CACHE_DIR) if settings.MATCHING_CACHE_DIR else None
+    return load_encoder(settings.MATCHING_MODEL, cache_dir=cache_dir, precision=settings.MATCHING_PRECISION)
+
+
+def encoder_preload() -> None:
+    """With MATCHING_PRELOAD_ENCODER, load the model (and encode once) now, as a web worker starts
+    (gunicorn.conf.py), so that no visitor's search by meaning waits for it. A model that fails to load is
+    logged, not fatal: the site serves, and searches by meaning try again when asked."""
+    if not settings.MATCHING_PRELOAD_ENCODER:
+        return
+    started = time.monotonic()
+    try:
+        model = encoder()
+        model.encode(["warm-up"])
+    except Exception:
+        logger.exception("Could not preload the encoder %s", settings.MATCHING_MODEL)
+        return
+    logger.info("Encoder %s loaded in %.1f s", model.name, time.monotonic() - started)
