@@ -4,6 +4,7 @@ organizations and invitations. Shapes and types only: the services own every rul
 from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 
+from core.limits import MESSAGE_MAX_LENGTH
 from marketplace import permissions
 from marketplace.models import (
     Availability,
@@ -104,7 +105,10 @@ ROLE_REQUEST_EXAMPLE = OpenApiExample(
 
 class DecisionSerializer(serializers.Serializer):
     note = serializers.CharField(
-        required=False, allow_blank=True, max_length=2000, help_text="Shown to the person who asked."
+        required=False,
+        allow_blank=True,
+        max_length=MESSAGE_MAX_LENGTH,
+        help_text="Shown to the person who asked.",
     )
 
 

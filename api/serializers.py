@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.limits import MESSAGE_MAX_LENGTH, field_limits
 from marketplace.models import (
     ApiToken,
     Availability,
@@ -215,32 +216,37 @@ def _code_list(max_length: int, **kwargs):
     return serializers.ListField(child=serializers.CharField(max_length=max_length), max_length=100, **kwargs)
 
 
-def _text(max_length: int, **kwargs):
-    return serializers.CharField(max_length=max_length, allow_blank=True, required=False, **kwargs)
+def _text(model, name: str) -> serializers.CharField:
+    """An optional text with the model field's limit."""
+    return serializers.CharField(**field_limits(model, name), allow_blank=True, required=False)
+
+
+def _message() -> serializers.CharField:
+    return serializers.CharField(max_length=MESSAGE_MAX_LENGTH, allow_blank=True, required=False)
 
 
 class PostingWriteSerializer(serializers.Serializer):
     """Text and facets of a posting (vocabulary and Party codes); the services check the rules."""
 
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=settings.POSTING_DESCRIPTION_MAX_LENGTH)
+    title = serializers.CharField(**field_limits(Need, "title"))
+    description = serializers.CharField(**field_limits(Need, "description"))
     language = serializers.ChoiceField(choices=Language.choices)
     regions = serializers.ListField(child=serializers.ChoiceField(choices=Region.choices), required=False)
     subjects = _code_list(60, help_text="Codes of CBD subjects (see /vocabulary/?scheme=subject)")
     gbf_targets = _code_list(60, required=False, help_text="Codes of GBF targets")
     support_types = _code_list(60, help_text="Codes of types of support")
     countries = _code_list(2, required=False, help_text="ISO codes of Parties")
-    contact_name = serializers.CharField(max_length=200)
-    contact_email = serializers.EmailField(max_length=254)
-    contact_phone = _text(40)
+    contact_name = serializers.CharField(**field_limits(Need, "contact_name"))
+    contact_email = serializers.EmailField(**field_limits(Need, "contact_email"))
+    contact_phone = _text(Need, "contact_phone")
     expires_on = serializers.DateField()
 
 
 class NeedWriteSerializer(PostingWriteSerializer):
-    beneficiaries = _text(2000)
+    beneficiaries = _text(Need, "beneficiaries")
     timeframe_start = serializers.DateField(required=False, allow_null=True)
     timeframe_end = serializers.DateField(required=False, allow_null=True)
-    budget_note = _text(2000)
+    budget_note = _text(Need, "budget_note")
 
 
 class NeedCreateSerializer(NeedWriteSerializer):
@@ -256,16 +262,18 @@ class OfferWriteSerializer(PostingWriteSerializer):
     kind = serializers.ChoiceField(choices=OfferKind.choices)
     global_coverage = serializers.BooleanField(required=False)
     delivery_languages = serializers.ListField(child=serializers.ChoiceField(choices=Language.choices))
-    capacity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    capacity = serializers.IntegerField(**field_limits(Offer, "capacity"), required=False)
     starts_on = serializers.DateField(required=False, allow_null=True)
     ends_on = serializers.DateField(required=False, allow_null=True)
     delivery_format = serializers.ChoiceField(
         choices=DeliveryFormat.choices, required=False, allow_blank=True
     )
-    seats = serializers.IntegerField(min_value=1, max_value=100_000, required=False, allow_null=True)
-    readiness_level = serializers.IntegerField(min_value=1, max_value=9, required=False, allow_null=True)
-    licensing_terms = _text(2000)
-    eligibility = _text(2000)
+    seats = serializers.IntegerField(**field_limits(Offer, "seats"), required=False, allow_null=True)
+    readiness_level = serializers.IntegerField(
+        **field_limits(Offer, "readiness_level"), required=False, allow_null=True
+    )
+    licensing_terms = _text(Offer, "licensing_terms")
+    eligibility = _text(Offer, "eligibility")
     deadline = serializers.DateField(required=False, allow_null=True)
 
 
@@ -281,14 +289,14 @@ class CloseSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=2000)
+    message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH)
 
 
 class InterestSerializer(serializers.Serializer):
     posting = serializers.IntegerField(
         min_value=1, help_text="Your own published posting of the other kind (an offer for a need, and back)"
     )
-    message = _text(2000)
+    message = _message()
 
 
 class SuggestionSerializer(serializers.Serializer):
@@ -411,23 +419,23 @@ class MatchCreateSerializer(serializers.Serializer):
 
 
 class AcceptSerializer(serializers.Serializer):
-    message = _text(2000)
+    message = _message()
 
 
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=DeclineReason.choices)
-    message = _text(2000)
+    message = _message()
 
 
 class ReportOutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    feedback = _text(4000)
+    rating = serializers.IntegerField(**field_limits(MatchOutcome, "rating"))
+    feedback = _text(MatchOutcome, "feedback")
 
 
 class MatchCloseSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=CloseReason.choices)
-    note = _text(2000)
+    note = _message()
 
 
 class NoteSerializer(serializers.Serializer):
@@ -565,9 +573,11 @@ class TokenSerializer(serializers.ModelSerializer):
 
 class TokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(
-        max_length=100, help_text="What the token is for, e.g. the program that uses it"
+        **field_limits(ApiToken, "name"), help_text="What the token is for, e.g. the program that uses it"
     )
-    expires_in_days = serializers.IntegerField(min_value=1, max_value=365, default=90)
+    expires_in_days = serializers.IntegerField(
+        min_value=1, max_value=ApiToken.MAX_DAYS, default=ApiToken.DEFAULT_DAYS
+    )
 
 
 class NewTokenSerializer(TokenSerializer):

@@ -263,9 +263,10 @@ class PostingViewSet(
         """Express interest in this posting with one of your own published postings of the other kind."""
         posting = self.get_object()
         data = _valid(request, s.InterestSerializer)
-        own_model = Offer if self.kind == "need" else Need
         own = (
-            selectors.postings_owned_by(user=request.user, model=own_model).filter(pk=data["posting"]).first()
+            selectors.postings_to_answer_with(user=request.user, posting=posting)
+            .filter(pk=data["posting"])
+            .first()
         )
         if own is None:
             raise ValidationError({"posting": [_("Choose one of your own postings.")]})

@@ -6,8 +6,10 @@ from django.core.exceptions import ValidationError
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
+from core.limits import MESSAGE_MAX_LENGTH, field_limits
 from marketplace import selectors, services
 from marketplace.models import (
+    ApiToken,
     ClosedReason,
     ExpertProfile,
     Language,
@@ -19,7 +21,7 @@ from marketplace.models import (
     User,
     validate_public_name,
 )
-from matching.models import CloseReason, DeclineReason, Outcome
+from matching.models import CloseReason, DeclineReason, MatchOutcome, Outcome
 from mentoring.models import MentoringForm
 from notifications import kinds
 from notifications.models import Frequency
@@ -159,7 +161,7 @@ class ModerationForm(forms.Form):
         label=_("Message to the poster"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        max_length=2000,
+        max_length=MESSAGE_MAX_LENGTH,
     )
 
 
@@ -174,7 +176,7 @@ class FocalPointRequestForm(forms.Form):
     justification = forms.CharField(
         label=_("Your mandate"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=2000,
+        max_length=MESSAGE_MAX_LENGTH,
         help_text=_("Your position and how the secretariat can verify your nomination."),
     )
 
@@ -185,7 +187,7 @@ class FocalPointRequestForm(forms.Form):
 
 class RoleDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
-    note = forms.CharField(required=False, max_length=2000)
+    note = forms.CharField(required=False, max_length=MESSAGE_MAX_LENGTH)
 
 
 def public_name_field() -> forms.CharField:
@@ -252,7 +254,7 @@ class InvitationForm(forms.Form):
 MESSAGE = forms.CharField(
     label=_("Message to the other side (optional)"),
     required=False,
-    max_length=2000,
+    max_length=MESSAGE_MAX_LENGTH,
     widget=forms.Textarea(attrs={"rows": 3}),
 )
 
@@ -266,21 +268,27 @@ class DeclineForm(forms.Form):
     message = MESSAGE
 
 
+RATINGS = field_limits(MatchOutcome, "rating")
+
+
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
     rating = forms.TypedChoiceField(
         label=_("How useful was the cooperation? (1 to 5)"),
-        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        choices=[(i, str(i)) for i in reversed(range(RATINGS["min_value"], RATINGS["max_value"] + 1))],
         coerce=int,
     )
     feedback = forms.CharField(
-        label=_("Feedback"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Feedback"),
+        required=False,
+        **field_limits(MatchOutcome, "feedback"),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class MatchCloseForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=MESSAGE_MAX_LENGTH)
 
 
 class CaseStudyForm(forms.Form):
@@ -292,7 +300,7 @@ class CaseStudyForm(forms.Form):
 class StoryReviewForm(forms.Form):
     note = forms.CharField(
         label=_("Why it is sent back (both sides read it)"),
-        max_length=2000,
+        max_length=MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -449,6 +457,10 @@ class GoalsForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label=_("What is it for?"), max_length=100, help_text=_("For example: national CHM sync")
+        label=_("What is it for?"),
+        **field_limits(ApiToken, "name"),
+        help_text=_("For example: national CHM sync"),
     )
-    expires_in_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=365, initial=90)
+    expires_in_days = forms.IntegerField(
+        label=_("Valid for (days)"), min_value=1, max_value=ApiToken.MAX_DAYS, initial=ApiToken.DEFAULT_DAYS
+    )

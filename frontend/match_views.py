@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace import permissions, selectors
-from marketplace.models import PostingStatus
 from matching import lifecycle, services
 from matching import permissions as match_permissions
 from matching import selectors as match_selectors
@@ -147,10 +146,7 @@ def match_act(request, pk: int, action: str):
 def express_interest(request, kind: str, pk: int):
     """From a published posting: propose one of your own postings of the other kind to its owners."""
     other = selectors.access_posting(user=request.user, kind=kind, pk=pk)
-    own_model = selectors.POSTING_MODELS["offer" if kind == "need" else "need"]
-    own_postings = selectors.postings_owned_by(user=request.user, model=own_model).filter(
-        status=PostingStatus.PUBLISHED
-    )
+    own_postings = selectors.postings_to_answer_with(user=request.user, posting=other)
     form = forms.InterestForm(request.POST, own_postings=own_postings)
     if not form.is_valid():
         messages.error(request, _("Choose one of your published postings."))

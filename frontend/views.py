@@ -167,8 +167,7 @@ def _interest_form(user, posting, is_owner: bool):
     """Offer to express interest with one of the visitor's own published postings of the other kind."""
     if is_owner or not user.is_authenticated or posting.status != PostingStatus.PUBLISHED:
         return None
-    own_model = Offer if isinstance(posting, Need) else Need
-    own = selectors.postings_owned_by(user=user, model=own_model).filter(status=PostingStatus.PUBLISHED)
+    own = selectors.postings_to_answer_with(user=user, posting=posting)
     return forms.InterestForm(own_postings=own) if own.exists() else None
 
 
@@ -237,13 +236,13 @@ def posting_create(request, kind: str):
             posting = create(
                 user=request.user,
                 data=form.data_for_service(),
+                submit="submit" in request.POST,
                 **poster_arguments(kind, form.cleaned_data["poster"]),
             )
         except ValidationError as error:
             forms.apply_service_errors(form, error)
         else:
-            if "submit" in request.POST:
-                services.posting_submit(user=request.user, posting=posting)
+            if posting.status == PostingStatus.SUBMITTED:
                 messages.success(request, _("Sent to the secretariat for validation."))
             else:
                 messages.success(request, _("Saved as a draft."))

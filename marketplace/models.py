@@ -15,6 +15,8 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from core.limits import MESSAGE_MAX_LENGTH
+
 LABEL_LANGUAGES = ("en", "fr", "es")
 
 
@@ -125,6 +127,10 @@ class ApiToken(AbstractAuthToken):
     named after the program that uses it, and revokes them one by one."""
 
     name = models.CharField(_("name"), max_length=100)
+
+    DEFAULT_DAYS = 90
+    MAX_DAYS = 365
+    PER_USER = 20
 
     class Meta:
         ordering = ["-created"]
@@ -241,7 +247,7 @@ class Organization(models.Model):
     rejected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    decision_note = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    decision_note = models.TextField(blank=True, validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
 
     class Meta:
         ordering = ["name"]
@@ -358,7 +364,7 @@ class FocalPointRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    decision_note = models.TextField(blank=True, validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -401,7 +407,7 @@ class Posting(models.Model):
     closed_reason = models.CharField(max_length=10, choices=ClosedReason.choices, blank=True)
     status_message = models.TextField(
         blank=True,
-        validators=[MaxLengthValidator(2000)],
+        validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)],
         help_text="The secretariat's latest message to the poster (changes requested, rejection).",
     )
     regions = ArrayField(

@@ -152,6 +152,13 @@ def postings_owned_by(*, user, model) -> QuerySet:
     return _with_related(model.objects.filter(permissions.owner_filter(user, model))).order_by("-updated_at")
 
 
+def postings_to_answer_with(*, user, posting) -> QuerySet:
+    """The user's own published postings of the other kind: those they may express interest in `posting`
+    with (an offer for a need, a need for an offer)."""
+    own_model = Offer if isinstance(posting, Need) else Need
+    return postings_owned_by(user=user, model=own_model).filter(status=PostingStatus.PUBLISHED)
+
+
 def validation_queue(*, model) -> QuerySet:
     """Submitted postings, oldest first: the secretariat validates in order of arrival."""
     return _with_related(model.objects.filter(status=PostingStatus.SUBMITTED)).order_by("submitted_at")

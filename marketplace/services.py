@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
+from core.limits import MESSAGE_MAX_LENGTH, field_limits
 from notifications import outbox
 
 from . import lifecycle, notification_kinds, permissions, posting_events, ratelimits, selectors
@@ -225,8 +226,10 @@ def need_create(
     party: Party | None = None,
     organization: Organization | None = None,
     source_ref: str | None = None,
+    submit: bool = False,
 ) -> Need:
-    """A draft need, posted for a Party (by its focal point) or an organization (by a member)."""
+    """A draft need, posted for a Party (by its focal point) or an organization (by a member); with `submit`,
+    sent to the secretariat in the same transaction."""
     if (party is None) == (organization is None):
         raise ValidationError({"party": [_("Post the need for a Party or for an organization.")]})
     if organization is not None:
@@ -238,7 +241,7 @@ def need_create(
     need = Need(created_by=user, party=party, organization=organization, source_ref=source_ref)
     relations = _apply_and_validate(need, data)
     _save_with_relations(need, relations)
-    return need
+    return posting_submit(user=user, posting=need) if submit else need
 
 
 @transaction.atomic
@@ -249,8 +252,10 @@ def offer_create(
     as_expert: bool = False,
     organization: Organization | None = None,
     source_ref: str | None = None,
+    submit: bool = False,
 ) -> Offer:
-    """A draft offer, posted by an expert in their own name or by a member for an organization."""
+    """A draft offer, posted by an expert in their own name or by a member for an organization; with
+    `submit`, sent to the secretariat in the same transaction."""
     if as_expert == (organization is not None):
         raise ValidationError({"organization": [_("Post the offer as an expert or for an organization.")]})
     if organization is not None:
@@ -263,7 +268,7 @@ def offer_create(
     offer = Offer(created_by=user, expert=expert, organization=organization, source_ref=source_ref)
     relations = _apply_and_validate(offer, data)
     _save_with_relations(offer, relations)
-    return offer
+    return posting_submit(user=user, posting=offer) if submit else offer
 
 
 @transaction.atomic
@@ -314,12 +319,16 @@ def posting_submit(*, user: User, posting: Need | Offer) -> Need | Offer:
     return _move(posting, PostingStatus.SUBMITTED, message="")
 
 
+def _too_long(limit: int = MESSAGE_MAX_LENGTH) -> str:
+    return _("Keep it under %(limit)d characters.") % {"limit": limit}
+
+
 def _required_message(message: str) -> str:
     message = (message or "").strip()
     if not message:
         raise ValidationError({"message": [_("Tell the poster why.")]})
-    if len(message) > 2000:
-        raise ValidationError({"message": [_("Keep the message under 2000 characters.")]})
+    if len(message) > MESSAGE_MAX_LENGTH:
+        raise ValidationError({"message": [_too_long()]})
     return message
 
 
@@ -554,8 +563,8 @@ _ORGANIZATION_DECISION_FIELDS = ("approved_at", "approved_by", "rejected_at", "r
 def _organization_decide(organization: Organization, *, user: User, approve: bool, note: str) -> Organization:
     permissions.require_secretariat(user, _("Only the secretariat approves organizations."))
     note = (note or "").strip()
-    if len(note) > 2000:
-        raise ValidationError({"note": [_("Keep the message under 2000 characters.")]})
+    if len(note) > MESSAGE_MAX_LENGTH:
+        raise ValidationError({"note": [_too_long()]})
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.approved_at is not None or organization.rejected_at is not None:
         raise ValidationError(
@@ -679,23 +688,23 @@ def organization_leave(*, user: User, organization: Organization) -> None:
 
 # --- API tokens -------------------------------------------------------------------------------------------
 
-API_TOKEN_MAX_DAYS = 365
-API_TOKENS_PER_USER = 20
-
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str, expires_in_days: int = 90) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: User, name: str, expires_in_days: int = ApiToken.DEFAULT_DAYS
+) -> tuple[ApiToken, str]:
     """A new personal token; returns it with its secret, which is shown this once and stored only hashed."""
     User.objects.select_for_update().filter(pk=user.pk).first()  # one creation at a time per user
     errors = {}
     name = (name or "").strip()
-    if not name or len(name) > 100:
-        errors["name"] = [_("Give the token a name of at most 100 characters.")]
-    if not 1 <= expires_in_days <= API_TOKEN_MAX_DAYS:
-        errors["expires_in_days"] = [_("Between 1 and %(days)s days.") % {"days": API_TOKEN_MAX_DAYS}]
-    if selectors.api_tokens_of(user=user).count() >= API_TOKENS_PER_USER:
+    name_limit = field_limits(ApiToken, "name")["max_length"]
+    if not name or len(name) > name_limit:
+        errors["name"] = [_("Give the token a name of at most %(limit)d characters.") % {"limit": name_limit}]
+    if not 1 <= expires_in_days <= ApiToken.MAX_DAYS:
+        errors["expires_in_days"] = [_("Between 1 and %(days)s days.") % {"days": ApiToken.MAX_DAYS}]
+    if selectors.api_tokens_of(user=user).count() >= ApiToken.PER_USER:
         errors["name"] = [
-            _("You already have %(count)s tokens: revoke one first.") % {"count": API_TOKENS_PER_USER}
+            _("You already have %(count)s tokens: revoke one first.") % {"count": ApiToken.PER_USER}
         ]
     if errors:
         raise ValidationError(errors)

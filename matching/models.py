@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from pgvector.django import VectorField
 
+from core.limits import MESSAGE_MAX_LENGTH
 from marketplace.models import Language, Need, Offer
 
 # The HNSW indexes (migration 0001) cover vectors of this size, which both shipped models produce.
@@ -121,14 +122,14 @@ class Match(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     # Each side's answer, with the message it sent the other side.
     need_response = models.CharField(max_length=10, choices=Response.choices, blank=True)
-    need_message = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    need_message = models.TextField(blank=True, validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
     need_responded_at = models.DateTimeField(null=True, blank=True)
     offer_response = models.CharField(max_length=10, choices=Response.choices, blank=True)
-    offer_message = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    offer_message = models.TextField(blank=True, validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
     offer_responded_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
-    close_note = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    close_note = models.TextField(blank=True, validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
     created_at = models.DateTimeField(auto_now_add=True)
     scored_at = models.DateTimeField()
     introduced_at = models.DateTimeField(null=True, blank=True)

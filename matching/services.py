@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
+from core.limits import MESSAGE_MAX_LENGTH, field_limits
 from marketplace import permissions
 from marketplace import selectors as marketplace_selectors
 from marketplace.catalogue_cache import catalogue_changed
@@ -403,7 +404,7 @@ def _require_side(user: User, match: Match) -> set[str]:
     return sides
 
 
-def _text(value: str, field: str, *, required: bool = False, limit: int = 2000) -> str:
+def _text(value: str, field: str, *, required: bool = False, limit: int = MESSAGE_MAX_LENGTH) -> str:
     value = (value or "").strip()
     if required and not value:
         raise ValidationError({field: [_("This field is required.")]})
@@ -731,9 +732,10 @@ def match_report_outcome(
         rating = int(rating)
     except (TypeError, ValueError):
         rating = 0
-    if not 1 <= rating <= 5:
+    ratings = field_limits(MatchOutcome, "rating")
+    if not ratings["min_value"] <= rating <= ratings["max_value"]:
         raise ValidationError({"rating": [_("Give a rating from 1 to 5.")]})
-    feedback = _text(feedback, "feedback", limit=4000)
+    feedback = _text(feedback, "feedback", limit=field_limits(MatchOutcome, "feedback")["max_length"])
     reported = set(match.outcomes.values_list("side", flat=True))
     side = next((side for side in sorted(sides) if side not in reported), None)
     if side is None:

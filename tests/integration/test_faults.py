@@ -234,7 +234,8 @@ def test_postgresql_restarted_during_a_run_the_web_and_the_worker_recover_on_the
                 [market.need_id, market.offer_id, MatchStatus.INTRODUCED],
             )[0][0]
             pending = database.query(
-                "SELECT count(*) FROM notifications_notification WHERE email_status = %s", [EmailStatus.PENDING]
+                "SELECT count(*) FROM notifications_notification WHERE email_status = %s",
+                [EmailStatus.PENDING],
             )[0][0]
             return introduced == 1 and pending == 0 and stack.redis.idle()
 

@@ -32,7 +32,8 @@ def test_a_posting_published_through_the_api_is_matched_by_the_worker_and_both_s
     suggestions = market.client(market.chad).get(f"/api/v1/needs/{market.need_id}/suggestions/").json()
     assert [s["posting"]["id"] for s in suggestions] == [market.offer_id]
 
-    stack.workers[0].wait_for(r"Task notifications\.outbox\.send_notification_email\[.*\] succeeded", timeout=10)
+    sent = r"Task notifications\.outbox\.send_notification_email\[.*\] succeeded"
+    stack.workers[0].wait_for(sent, timeout=10)
     assert_each_email_once(stack.sink, Marketplace.EXPECTED_RECIPIENTS, tasks_killed=0)
     # Header folding may turn no-break spaces into spaces: compare words.
     subjects = {" ".join(str(make_header(decode_header(m["Subject"]))).split()) for m in stack.sink.received}

@@ -2,6 +2,8 @@
 migrations were rebuilt when the apps were split (core, notifications, marketplace, matching, mentoring),
 and migrating such a database would leave it half in the old layout."""
 
+from typing import Any
+
 from django.core.management.base import CommandError
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connections
@@ -21,7 +23,7 @@ def unknown_migrations(database: str) -> list[str]:
 
 
 class Command(MigrateCommand):
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> str | None:
         unknown = unknown_migrations(options["database"])
         if unknown:
             raise CommandError(
