@@ -17,7 +17,9 @@ class Task(DjangoTask):
     (notifications.tasks.requeue_pending_notifications), unmatched postings
     (matching.tasks.match_pending_postings)."""
 
-    def delay_on_commit(self, *args, **kwargs) -> None:
+    # The stub says AsyncResult; Celery's own DjangoTask.delay_on_commit returns None too (nothing is sent
+    # before the commit).
+    def delay_on_commit(self, *args, **kwargs) -> None:  # type: ignore[override]
         from django.db import transaction
 
         transaction.on_commit(functools.partial(self._delay_or_log, args, kwargs))

@@ -62,7 +62,8 @@ def stop(data_dir: Path = DEFAULT_DATA_DIR) -> None:
     if (data_dir / "postmaster.pid").exists():
         # pgserver runs PostgreSQL as its own system user when started by root.
         user = "pgserver" if os.geteuid() == 0 else None
-        pgserver.pg_ctl(["-w", "stop"], pgdata=data_dir, user=user)
+        # pgserver makes its pg_* command functions at import time (globals()), unseen by a type checker.
+        pgserver.pg_ctl(["-w", "stop"], pgdata=data_dir, user=user)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -266,6 +266,7 @@ def _primary_socket_dir() -> Path:
     from pgserver.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(DEFAULT_DATA_DIR)
+    assert info is not None, "the embedded primary runs (database_settings started it)"
     return info.socket_dir
 
 

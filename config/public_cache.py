@@ -31,7 +31,8 @@ from rest_framework.response import Response
 from marketplace.catalogue_cache import catalogue_generation
 
 try:  # recognises the tokens of the reader's secret in a page, whatever the markup around them
-    from django.middleware.csrf import _unmask_cipher_token
+    # A private helper of Django's, absent from the stubs.
+    from django.middleware.csrf import _unmask_cipher_token  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover: then pages that may hold a token are not stored
     _unmask_cipher_token = None
 

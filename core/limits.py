@@ -15,6 +15,7 @@ def field_limits(model: type[models.Model], name: str) -> dict[str, Any]:
     """The limits of a model field as keyword arguments of a form or serializer field: `max_length`, and
     `min_value`/`max_value` (the strictest of its validators)."""
     field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{name} is a field of {model.__name__}, not a reverse relation"
     limits: dict[str, Any] = {}
     lengths = [v.limit_value for v in field.validators if isinstance(v, MaxLengthValidator)]
     if getattr(field, "max_length", None):

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class MatchingConfig(AppConfig):
     name = "matching"
 
-    def ready(self):
+    def ready(self) -> None:
         from marketplace import posting_events
 
         from . import notification_kinds, tasks  # noqa: F401  (registers what matching tells people)

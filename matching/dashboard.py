@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, ForeignObjectRel, Min, Q
 from django.utils import timezone
 
 from marketplace.models import Need, Offer, Party, PostingStatus, Region, Scheme, Term
@@ -27,7 +27,7 @@ GAP_SCHEMES = {
     "gbf-targets": Scheme.GBF_TARGET,
     "support-types": Scheme.SUPPORT_TYPE,
 }
-FIELD_OF_SCHEME = {
+FIELD_OF_SCHEME: dict[str, str] = {
     Scheme.SUBJECT: "subjects",
     Scheme.GBF_TARGET: "gbf_targets",
     Scheme.SUPPORT_TYPE: "support_types",
@@ -66,13 +66,20 @@ def _open(model):
     return model.objects.filter(status=PostingStatus.PUBLISHED)
 
 
+def _related_name(model: type[Need] | type[Offer], field: str) -> str:
+    """What a term calls the postings of ``model`` that name it in ``field`` (a many-to-many field)."""
+    remote = model._meta.get_field(field).remote_field
+    assert isinstance(remote, ForeignObjectRel) and remote.related_name  # every such field names it
+    return remote.related_name
+
+
 def gaps_by_term(scheme: str) -> list[GapRow]:
     """Open needs and open offers per vocabulary term, the widest gap first."""
     field = FIELD_OF_SCHEME[scheme]
     terms = Term.objects.filter(scheme=scheme, is_active=True).order_by("position", "code")
     counts = {}
     for side, model in (("needs", Need), ("offers", Offer)):
-        related = model._meta.get_field(field).remote_field.related_name
+        related = _related_name(model, field)
         counts[side] = dict(
             terms.annotate(
                 n=Count(related, filter=Q(**{f"{related}__status": PostingStatus.PUBLISHED}), distinct=True)
@@ -177,7 +184,8 @@ def headline() -> Headline:
     waits = [
         (first[pk] - published_at).total_seconds() / 86400
         for pk, published_at in published.items()
-        if pk in first and first[pk] >= published_at
+        # published_at is never None here (the query leaves those out): the test is for the type checker
+        if pk in first and published_at is not None and first[pk] >= published_at
     ]
     return Headline(
         open_needs=_open(Need).count(),

@@ -55,10 +55,10 @@ def connected_with(user, posting: Need | Offer) -> bool:
     if not user.is_authenticated:
         return False
     if isinstance(posting, Need):
-        mine = Offer.objects.filter(permissions.owner_filter(user, Offer))
-        return posting.matches.filter(status__in=ACCEPTED_STATUSES, offer__in=mine).exists()
-    mine = Need.objects.filter(permissions.owner_filter(user, Need))
-    return posting.matches.filter(status__in=ACCEPTED_STATUSES, need__in=mine).exists()
+        my_offers = Offer.objects.filter(permissions.owner_filter(user, Offer))
+        return posting.matches.filter(status__in=ACCEPTED_STATUSES, offer__in=my_offers).exists()
+    my_needs = Need.objects.filter(permissions.owner_filter(user, Need))
+    return posting.matches.filter(status__in=ACCEPTED_STATUSES, need__in=my_needs).exists()
 
 
 def can_view_contact(user, posting: Need | Offer) -> bool:

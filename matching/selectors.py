@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 from django.conf import settings
@@ -34,7 +35,11 @@ from .models import (
     OfferEmbedding,
 )
 
-SIDES = {engine.NEED: (Need, NeedEmbedding, "need"), engine.OFFER: (Offer, OfferEmbedding, "offer")}
+# For each side: its posting model, its embedding model, and the name of the key from one to the other.
+SIDES: dict[str, tuple[type[Need] | type[Offer], type[NeedEmbedding] | type[OfferEmbedding], str]] = {
+    engine.NEED: (Need, NeedEmbedding, "need"),
+    engine.OFFER: (Offer, OfferEmbedding, "offer"),
+}
 HIDDEN_STATUSES = (MatchStatus.DISMISSED, MatchStatus.DECLINED, MatchStatus.CLOSED)
 
 
@@ -45,12 +50,30 @@ def other_side(side: str) -> str:
 def postings_for_engine(side: str) -> QuerySet:
     """Needs or offers with everything ``as_engine_posting`` reads, in a fixed number of queries."""
     model = SIDES[side][0]
-    queryset = model.objects.prefetch_related("subjects", "gbf_targets", "support_types", "countries")
-    if side == engine.NEED:
-        return queryset.select_related("party", "organization__country")
-    return queryset.select_related("organization__country").annotate(
+    if issubclass(model, Need):  # side == engine.NEED, in a form the type checker follows
+        needs = model.objects.prefetch_related("subjects", "gbf_targets", "support_types", "countries")
+        return needs.select_related("party", "organization__country")
+    offers = model.objects.prefetch_related("subjects", "gbf_targets", "support_types", "countries")
+    return offers.select_related("organization__country").annotate(
         accepted_matches=Count("matches", filter=Q(matches__status__in=ACCEPTED_STATUSES))
     )
+
+
+class _CommonFields(TypedDict):
+    """The fields of the engine's posting that a need and an offer fill alike."""
+
+    id: str
+    title: str
+    description: str
+    language: str
+    subjects: frozenset[str]
+    gbf_targets: frozenset[str]
+    support_types: frozenset[str]
+    countries: frozenset[str]
+    regions: frozenset[str]
+    expires_on: datetime.date
+    is_open: bool
+    facet_labels: tuple[str, ...]
 
 
 def as_engine_posting(posting: Need | Offer) -> engine.Posting:
@@ -61,7 +84,7 @@ def as_engine_posting(posting: Need | Offer) -> engine.Posting:
         list(posting.gbf_targets.all()),
         list(posting.support_types.all()),
     )
-    common = {
+    common: _CommonFields = {
         "id": str(posting.pk),
         "title": posting.title,
         "description": posting.description,
@@ -203,7 +226,7 @@ def suggestions_for(posting: Need | Offer, *, limit: int = 10) -> list[Match]:
         accepted = Count(
             "offer__matches", filter=Q(offer__matches__status__in=ACCEPTED_STATUSES), distinct=True
         )
-        queryset = (
+        queryset: QuerySet[Match] = (
             posting.matches.annotate(offer_accepted=accepted)
             .filter(offer__status=PostingStatus.PUBLISHED, offer__expires_on__gte=today)
             .filter(Q(offer__deadline__isnull=True) | Q(offer__deadline__gte=today))

@@ -1,6 +1,7 @@
 """Celery tasks: they take ids, re-read everything, and are safe to run twice."""
 
 import logging
+from typing import TypedDict
 
 from celery import shared_task
 from django.db import OperationalError
@@ -12,13 +13,21 @@ from . import selectors, services
 logger = logging.getLogger(__name__)
 
 
+class MatchCounts(TypedDict):
+    """A matching task's result: how many suggestions it created, updated and removed."""
+
+    created: int
+    updated: int
+    removed: int
+
+
 # Published postings whose matching task was lost are queued again after this long.
 REMATCH_AFTER_SECONDS = 120
 
 
 # A database restart (OperationalError) mid-task is retried on a fresh connection.
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=2, max_retries=6)
-def match_pending() -> dict:
+def match_pending() -> MatchCounts:
     """Embed and match every published posting saved since the matcher last read it, in batches (one encoder
     call per batch). Queued on commit by each publication: a burst's tasks coalesce, the first to run matches
     what is pending, and the rest find nothing left (or only what another worker holds) and end at once."""
@@ -27,7 +36,7 @@ def match_pending() -> dict:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=2, max_retries=6)
-def match_posting(side: str, posting_id: int) -> dict:
+def match_posting(side: str, posting_id: int) -> MatchCounts:
     """Embed one posting and, if it is open, store its suggestions (queued on commit when a posting that is
     not published is edited: its vector is ready when it is)."""
     logger.info("Matching %s %s", side, posting_id)
@@ -41,10 +50,12 @@ def on_posting_saved(side: str, posting_id: int, status: str) -> None:
     """A posting was saved (marketplace.posting_events). Once the transaction commits, a published one is
     matched with every other one pending, in batches (a burst of publications coalesces); another is only
     embedded, ready for its validation. An unreachable broker loses nothing: see config/celery_app.py."""
+    # shared_task's stub returns a plain Task; the app's task class (config.celery_app.Task, a DjangoTask)
+    # has delay_on_commit.
     if status == PostingStatus.PUBLISHED:
-        match_pending.delay_on_commit()
+        match_pending.delay_on_commit()  # type: ignore[attr-defined]
     else:
-        match_posting.delay_on_commit(side, posting_id)
+        match_posting.delay_on_commit(side, posting_id)  # type: ignore[attr-defined]
 
 
 @shared_task

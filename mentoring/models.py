@@ -1,6 +1,8 @@
 """The mentoring programme: mentors (established clearing-houses, with a capacity), Parties' requests for a
 mentor, cohorts that the secretariat assigns at once, pairings and how they are followed."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -9,6 +11,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import ExpertProfile, Language, Organization, Party
+
+if TYPE_CHECKING:  # for annotations only: the stubs' generic ArrayField, and their text-or-lazy-text alias
+    from collections.abc import Sequence
+
+    from django.db.models.expressions import Combinable
+    from django_stubs_ext import StrOrPromise
 
 
 class MentoringForm(models.TextChoices):
@@ -21,7 +29,7 @@ class MentoringForm(models.TextChoices):
     TRAINING = "training", _("Training")
 
 
-def _forms_field(verbose_name):
+def _forms_field(verbose_name: "StrOrPromise") -> "ArrayField[Sequence[str] | Combinable, list[str]]":
     return ArrayField(
         models.CharField(max_length=20, choices=MentoringForm.choices),
         default=list,

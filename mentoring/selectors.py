@@ -3,10 +3,13 @@ pairings one may follow, and the engine's suitability of every mentor for every 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import numpy as np
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from numpy.typing import NDArray
 
 from marketplace import permissions
 from marketplace.models import User
@@ -22,10 +25,22 @@ from .models import (
     RequestStatus,
 )
 
+
+class PlacesTaken(TypedDict):
+    """What `mentors_with_places` adds to each mentor."""
+
+    places_taken: int
+
+
+if TYPE_CHECKING:  # the stubs' annotated model (django_stubs_ext is a type-checking aid, not a dependency)
+    from django_stubs_ext import WithAnnotations
+
+    MentorWithPlaces: TypeAlias = WithAnnotations[Mentor, PlacesTaken]
+
 # --- Reads --------------------------------------------------------------------------------------------------
 
 
-def mentors_with_places() -> QuerySet:
+def mentors_with_places() -> "QuerySet[MentorWithPlaces]":
     """Active mentors, each annotated with ``places_taken`` (proposed and active pairings)."""
     return (
         Mentor.objects.filter(is_active=True)
@@ -35,11 +50,11 @@ def mentors_with_places() -> QuerySet:
     )
 
 
-def open_requests() -> QuerySet:
+def open_requests() -> QuerySet[MentoringRequest]:
     return MentoringRequest.objects.filter(status=RequestStatus.OPEN).select_related("party")
 
 
-def mentor_owners(mentor: Mentor) -> QuerySet:
+def mentor_owners(mentor: Mentor) -> QuerySet[User]:
     """Who answers for a mentor: the Party's focal points, the organization's members, or the expert."""
     if mentor.party_id:
         who = Q(focal_points__party_id=mentor.party_id)
@@ -50,11 +65,11 @@ def mentor_owners(mentor: Mentor) -> QuerySet:
     return User.objects.filter(who, is_active=True).distinct()
 
 
-def mentee_owners(request: MentoringRequest) -> QuerySet:
+def mentee_owners(request: MentoringRequest) -> QuerySet[User]:
     return User.objects.filter(focal_points__party_id=request.party_id, is_active=True).distinct()
 
 
-def can_follow_pairing(user, pairing: MentoringPairing) -> bool:
+def can_follow_pairing(user: User, pairing: MentoringPairing) -> bool:
     """The mentor's people, the mentee's focal points and the secretariat follow a pairing."""
     return (
         permissions.is_secretariat(user)
@@ -63,7 +78,7 @@ def can_follow_pairing(user, pairing: MentoringPairing) -> bool:
     )
 
 
-def access_pairing(*, user, pk: int) -> MentoringPairing:
+def access_pairing(*, user: User | AnonymousUser, pk: int) -> MentoringPairing:
     """A pairing its two sides and the secretariat follow; 404 for everyone else, and for the sides while it
     is only proposed in a draft cohort (the secretariat may still change it)."""
     pairing = (
@@ -76,7 +91,7 @@ def access_pairing(*, user, pk: int) -> MentoringPairing:
     return pairing
 
 
-def pairings_of(*, user) -> QuerySet:
+def pairings_of(*, user: User | AnonymousUser) -> QuerySet[MentoringPairing]:
     if not user.is_authenticated:
         return MentoringPairing.objects.none()
     mine = (
@@ -96,7 +111,7 @@ def pairings_of(*, user) -> QuerySet:
 class Candidate:
     mentor: Mentor
     score: float
-    reasons: dict
+    reasons: dict[str, Any]  # the engine's (matching.engine.mentoring.suitability)
     places_left: int
 
 
@@ -123,11 +138,11 @@ def _engine_mentee(request: MentoringRequest) -> engine.Mentee:
 
 def suitability_matrix(
     requests: Sequence[MentoringRequest], mentors: Sequence[Mentor]
-) -> tuple[np.ndarray, list[list[dict]]]:
+) -> tuple[NDArray[np.float64], list[list[dict[str, Any]]]]:
     """Suitability of every mentor for every request (rows), with reasons. The semantic part compares the
     mentor's experience with the mentee's goals through the matching engine's model, across languages."""
     scores = np.zeros((len(requests), len(mentors)))
-    reasons: list[list[dict]] = [[{} for _mentor in mentors] for _request in requests]
+    reasons: list[list[dict[str, Any]]] = [[{} for _mentor in mentors] for _request in requests]
     if not requests or not mentors:
         return scores, reasons
     model = encoder()

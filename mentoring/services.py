@@ -5,18 +5,19 @@ Writes follow the services' rules: permission first, everything validated before
 one transaction.
 """
 
+import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
 from marketplace import permissions
-from marketplace.models import Organization, Party, User
+from marketplace.models import ExpertProfile, Organization, Party, User
 from matching.engine import mentoring as engine
 from notifications import outbox
 
@@ -44,11 +45,19 @@ from .selectors import (
 # --- Mentors and requests ------------------------------------------------------------------------------
 
 
-def _clean(instance, *, exclude: list[str]) -> None:
+def _clean(instance: models.Model, *, exclude: list[str]) -> None:
     try:
         instance.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as error:
         raise ValidationError(error.message_dict) from error
+
+
+class _Identity(TypedDict, total=False):
+    """Who a mentor is: exactly one of these."""
+
+    party: Party
+    organization: Organization
+    expert: ExpertProfile
 
 
 @transaction.atomic
@@ -73,7 +82,9 @@ def mentor_save(
     if as_expert and not permissions.is_expert(user):
         raise PermissionDenied(_("Create your expert profile first."))
     permissions.require_public_name(user)
-    identity = {"party": party} if party else {"organization": organization} if organization else {}
+    identity: _Identity = (
+        {"party": party} if party else {"organization": organization} if organization else {}
+    )
     if as_expert:
         identity = {"expert": user.expert_profile}
     mentor = Mentor.objects.select_for_update().filter(**identity).first() or Mentor(
@@ -82,7 +93,7 @@ def mentor_save(
     for field in ("forms", "languages", "capacity", "description", "website", "is_active"):
         if field in data:
             setattr(mentor, field, data[field])
-    errors = {}
+    errors: dict[str, list[str]] = {}
     for field in ("forms", "languages"):
         if not getattr(mentor, field):
             errors[field] = [_("Choose at least one.")]
@@ -139,7 +150,13 @@ def _places_left(mentor: Mentor, *, excluding: MentoringPairing | None = None) -
     return mentor.capacity - taken.count()
 
 
-def _pairing(request: MentoringRequest, mentor: Mentor, *, cohort=None, status=PairingStatus.PROPOSED):
+def _pairing(
+    request: MentoringRequest,
+    mentor: Mentor,
+    *,
+    cohort: MentoringCohort | None = None,
+    status: str = PairingStatus.PROPOSED,
+) -> MentoringPairing:
     scores, reasons = suitability_matrix([request], [mentor])
     if scores[0, 0] <= 0:
         raise ValidationError(
@@ -342,7 +359,9 @@ def pairing_goals_save(*, user: User, pairing: MentoringPairing, goals: str) -> 
 
 
 @transaction.atomic
-def milestone_add(*, user: User, pairing: MentoringPairing, title: str, due_on) -> MentoringMilestone:
+def milestone_add(
+    *, user: User, pairing: MentoringPairing, title: str, due_on: datetime.date
+) -> MentoringMilestone:
     pairing = _follower(user, pairing)
     milestone = MentoringMilestone(pairing=pairing, title=(title or "").strip(), due_on=due_on)
     _clean(milestone, exclude=["pairing"])

@@ -9,6 +9,9 @@ from django.utils.functional import Promise
 
 from .models import Notification
 
+# Extra lines read at sending time from the notification (a connected match's contact details).
+Details = Callable[[Notification], list[str]]
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -16,7 +19,7 @@ class Kind:
     label: Promise
     subject: Promise
     body: Promise
-    details: Callable[[Notification], list[str]] | None = None
+    details: Details | None = None
 
 
 _KINDS: dict[str, Kind] = {}
@@ -26,7 +29,9 @@ _KINDS: dict[str, Kind] = {}
 CHOICES: list[tuple[str, Promise]] = []
 
 
-def register(code: str, label: Promise, *, subject: Promise, body: Promise, details=None) -> str:
+def register(
+    code: str, label: Promise, *, subject: Promise, body: Promise, details: Details | None = None
+) -> str:
     if code in _KINDS:
         raise ValueError(f"notification kind {code!r} is registered twice")
     _KINDS[code] = Kind(code, label, subject, body, details)

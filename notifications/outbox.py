@@ -8,6 +8,7 @@ sender finds it locked or already sent.
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 from celery import shared_task
@@ -30,6 +31,10 @@ from .models import EmailStatus, Frequency, Notification, NotificationPreference
 UNSUBSCRIBE_SALT = "marketplace.notifications.unsubscribe"  # kept as first released: sent links keep working
 UNSUBSCRIBE_MAX_AGE = datetime.timedelta(days=365)
 ALL_KINDS = ""
+
+# `User` is AbstractBaseUser: the project's model (marketplace.User) is a layer above this one. The Django
+# plugin types every settings.AUTH_USER_MODEL key as that model, so a lookup or a row given a `User` here
+# carries `# type: ignore[misc]  # user key` (any user the project passes is a marketplace.User).
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,10 @@ def render(notification: Notification) -> Rendered:
     )
 
 
-class _Defaulted(dict):
+class _Defaulted(dict[str, str]):
     """Missing placeholders read as empty text rather than failing a whole digest."""
 
-    def __missing__(self, key):
+    def __missing__(self, key: str) -> str:
         return ""
 
 
@@ -67,7 +72,8 @@ class _Defaulted(dict):
 
 
 def preference_for(user: User, kind: str) -> str:
-    preference = NotificationPreference.objects.filter(user=user, kind=kind).first()
+    chosen = NotificationPreference.objects.filter(user=user, kind=kind)  # type: ignore[misc]  # user key
+    preference = chosen.first()
     return preference.frequency if preference else Frequency.INSTANT
 
 
@@ -91,7 +97,7 @@ def notify(
     for user in people.values():
         frequency = preferences.get((user.pk, kind), Frequency.INSTANT)
         rows.append(
-            Notification(
+            Notification(  # type: ignore[misc]  # user key
                 recipient=user,
                 kind=kind,
                 event_key=event_key,
@@ -105,7 +111,9 @@ def notify(
     created = list(Notification.objects.filter(event_key=event_key, recipient_id__in=people))
     for row in created:
         if row.frequency == Frequency.INSTANT and row.email_status == EmailStatus.PENDING:
-            send_notification_email.delay_on_commit(row.pk)
+            # shared_task's stub returns a plain Task; the app's task class (config.celery_app.Task, a
+            # DjangoTask) has delay_on_commit.
+            send_notification_email.delay_on_commit(row.pk)  # type: ignore[attr-defined]
     return created
 
 
@@ -113,14 +121,28 @@ def notify(
 
 
 def absolute_url(path: str) -> str:
-    return urljoin(settings.SITE_URL, path)
+    site_url: str = settings.SITE_URL
+    return urljoin(site_url, path)
 
 
-def unsubscribe_token(user: User, kind: str = ALL_KINDS) -> str:
+class Addressee(Protocol):
+    """What an e-mail needs of its recipient: the project's user model (settings.AUTH_USER_MODEL) has it."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def preferred_language(self) -> str: ...
+
+
+def unsubscribe_token(user: User | Addressee, kind: str = ALL_KINDS) -> str:
     return signing.dumps([user.pk, kind], salt=UNSUBSCRIBE_SALT, compress=True)
 
 
-def _email(recipient: User, notifications: list[Notification], *, subject: str, kind: str) -> EmailMessage:
+def _email(
+    recipient: Addressee, notifications: list[Notification], *, subject: str, kind: str
+) -> EmailMessage:
     """One e-mail in the recipient's language, with a one-click unsubscribe link (and RFC 8058 header)."""
     unsubscribe = absolute_url(reverse("unsubscribe", args=[unsubscribe_token(recipient, kind)]))
     with translation.override(recipient.preferred_language):
@@ -232,10 +254,12 @@ def preferences_save(*, user: User, frequencies: Mapping[str, str]) -> None:
     if errors:
         raise ValidationError(errors)
     for kind, frequency in frequencies.items():
-        NotificationPreference.objects.update_or_create(
+        NotificationPreference.objects.update_or_create(  # type: ignore[misc]  # user key
             user=user, kind=kind, defaults={"frequency": frequency}
         )
-        waiting = Notification.objects.filter(recipient=user, kind=kind, email_status=EmailStatus.PENDING)
+        waiting = Notification.objects.filter(  # type: ignore[misc]  # user key
+            recipient=user, kind=kind, email_status=EmailStatus.PENDING
+        )
         if frequency == Frequency.OFF:
             waiting.update(frequency=frequency, email_status=EmailStatus.SKIPPED)
         else:
@@ -273,7 +297,9 @@ def unsubscribe(*, token: str) -> tuple[User, str]:
 
 
 def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    unread = Notification.objects.filter(  # type: ignore[misc]  # user key
+        recipient=user, read_at__isnull=True
+    )
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
     return unread.update(read_at=timezone.now())

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections import Counter
 from pathlib import Path
+from typing import TypedDict
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
@@ -259,6 +260,7 @@ def load_demo_postings() -> Counter:
             continue
         user = User.objects.get(email=item["created_by"])
         organization = organizations[item["organization"]] if item.get("organization") else None
+        posting: Need | Offer
         if item["kind"] == "need":
             party = Party.objects.get(code=item["party"]) if item.get("party") else None
             posting = services.need_create(
@@ -280,6 +282,7 @@ def load_demo_postings() -> Counter:
         if status != PostingStatus.DRAFT:
             posting = services.posting_submit(user=user, posting=posting)
         if status in (PostingStatus.PUBLISHED, PostingStatus.CLOSED):
+            assert secretariat is not None, "the demo accounts (with the secretariat) are loaded first"
             posting = services.posting_approve(user=secretariat, posting=posting)
         if status == PostingStatus.CLOSED:
             services.posting_close(
@@ -332,6 +335,14 @@ def _advance(match, item: dict, secretariat) -> None:
             matching_services.case_study_approve(user=secretariat, match=match)
 
 
+class _MentorIdentity(TypedDict, total=False):
+    """Whom a demo mentor speaks for: `mentor_save`'s keyword arguments, one of them."""
+
+    organization: Organization
+    party: Party
+    as_expert: bool
+
+
 @transaction.atomic
 def load_demo_activity() -> Counter:
     """What a live site would show: matches in several states (one completed, with its story) and a
@@ -340,6 +351,7 @@ def load_demo_activity() -> Counter:
     data = _read("demo_activity.json")
     counts: Counter = Counter()
     secretariat = User.objects.filter(is_secretariat=True).order_by("pk").first()
+    assert secretariat is not None, "the demo accounts (with the secretariat) are loaded first"
     needs = {n.source_ref: n for n in Need.objects.filter(source_ref__isnull=False)}
     offers = {o.source_ref: o for o in Offer.objects.filter(source_ref__isnull=False)}
     for item in data["matches"]:
@@ -359,6 +371,7 @@ def load_demo_activity() -> Counter:
     mentors = {}
     for item in data["mentors"]:
         user = User.objects.get(email=item.get("user") or item.get("expert"))
+        identity: _MentorIdentity
         if "organization" in item:
             identity = {"organization": Organization.objects.get(name=organizations[item["organization"]])}
         elif "party" in item:
@@ -384,6 +397,7 @@ def load_demo_activity() -> Counter:
         user=secretariat, request=requests[pairing_data["party"]], mentor=mentors[pairing_data["mentor"]]
     )
     mentor_user = mentoring_selectors.mentor_owners(pairing.mentor).order_by("pk").first()
+    assert mentor_user is not None, "a mentor has people who answer for it"
     today = timezone.localdate()
     for title, days in pairing_data["milestones"]:
         mentoring_services.milestone_add(
