@@ -10,6 +10,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from core import selectors as audit_selectors
 from core.models import AuditEntry
 from matching import dashboard
 
@@ -181,4 +182,4 @@ class AuditLog(generics.ListAPIView):
     pagination_class = AuditPagination
 
     def get_queryset(self):
-        return AuditEntry.objects.select_related("actor")
+        return audit_selectors.audit_entries()

@@ -8,7 +8,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from marketplace import permissions, selectors
+from marketplace import permissions
 from mentoring import selectors as mentoring_selectors
 from mentoring import services as mentoring_services
 from mentoring.models import MentoringCohort, MentoringMilestone, MentoringRequest
@@ -102,8 +102,7 @@ class MentoringRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         user = self.request.user
         if permissions.is_secretariat(user):
             return mentoring_selectors.open_requests().order_by("pk")
-        parties = selectors.focal_point_parties(user=user)
-        return MentoringRequest.objects.filter(party__in=parties).select_related("party").order_by("pk")
+        return mentoring_selectors.requests_of(user=user)
 
     @extend_schema(
         request=ms.MentoringRequestCreateSerializer,

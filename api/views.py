@@ -19,10 +19,9 @@ from rest_framework.response import Response
 
 from config.public_cache import PublicAnswersCached, public_api
 from marketplace import imports, permissions, selectors, services
-from marketplace.models import ExpertProfile, Need, Offer, PostingStatus, Scheme, Term
+from marketplace.models import ExpertProfile, Need, Offer, Scheme, Term
 from matching import selectors as match_selectors
 from matching import services as match_services
-from matching.explanations import reason_lines
 from mentoring import selectors as mentoring_selectors
 from mentoring import services as mentoring_services
 from mentoring.models import MentoringPairing
@@ -229,29 +228,21 @@ class PostingViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None, filter_backends=[])
     def suggestions(self, request, pk=None):
         """The best open matches on the other side, each with its reasons in the reader's language."""
-        posting = self.get_object()
-        if posting.status != PostingStatus.PUBLISHED:
-            return Response([])
-        rows = match_selectors.suggestions_for(posting)
-        labels = match_selectors.reason_labels(rows)
-        may_open = permissions.is_secretariat(request.user) or permissions.is_posting_owner(
-            request.user, posting
-        )
+        suggestions = match_selectors.suggestions_for_reader(self.get_object(), user=request.user)
         return Response(
             s.SuggestionSerializer(
                 [
                     {
                         "posting": {
-                            "id": other.pk,
-                            "title": other.title,
-                            "poster": s.poster_of(other),
+                            "id": item.other.pk,
+                            "title": item.other.title,
+                            "poster": s.poster_of(item.other),
                         },
-                        "score": row.score,
-                        "reasons": reason_lines(row.reasons, labels),
-                        "match": row.pk if may_open else None,
+                        "score": item.score,
+                        "reasons": item.reasons,
+                        "match": item.match.pk if item.match else None,
                     }
-                    for row in rows
-                    for other in [row.offer if self.kind == "need" else row.need]
+                    for item in suggestions
                 ],
                 many=True,
             ).data

@@ -1,5 +1,5 @@
 from marketplace import permissions
-from notifications.models import Notification
+from notifications import selectors as notification_selectors
 
 
 def roles(request):
@@ -7,7 +7,5 @@ def roles(request):
     user = request.user
     return {
         "is_secretariat": permissions.is_secretariat(user),
-        "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-        if user.is_authenticated
-        else 0,
+        "unread_notifications": notification_selectors.unread_count(user=user),
     }

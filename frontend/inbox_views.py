@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from marketplace import selectors, services
 from notifications import kinds, outbox
 from notifications import selectors as notification_selectors
-from notifications.models import NotificationPreference
 
 from . import forms
 
@@ -35,7 +34,7 @@ def inbox_mark_read(request):
 
 @login_required
 def preferences(request):
-    current = dict(NotificationPreference.objects.filter(user=request.user).values_list("kind", "frequency"))
+    current = notification_selectors.notification_preferences_of(user=request.user)
     form = forms.PreferencesForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
         try:

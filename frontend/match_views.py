@@ -47,9 +47,14 @@ def match_detail(request, pk: int):
     is_curator = permissions.is_secretariat(request.user)
     connected = match.status in ACCEPTED_STATUSES
     study = match_selectors.case_study_of(match)
-    may_write_story = match.status == MatchStatus.COMPLETED and (sides or is_curator)
+    may_write_story = match.status == MatchStatus.COMPLETED and match_permissions.can_write_story(
+        request.user, sides=sides
+    )
     may_review_story = bool(
-        is_curator and not sides and study and study.need_consent_at and study.offer_consent_at
+        match_permissions.can_review_story(request.user, sides=sides)
+        and study
+        and study.need_consent_at
+        and study.offer_consent_at
     )
     story = {"title": study.title, "story": study.story, "language": study.language} if study else {}
     return render(

@@ -12,7 +12,7 @@ from marketplace import selectors
 from marketplace.models import Party
 from mentoring import selectors as mentoring_selectors
 from mentoring import services as mentoring_services
-from mentoring.models import MentoringMilestone, MentoringPairing, MentoringRequest, PairingStatus
+from mentoring.models import MentoringMilestone, MentoringPairing, PairingStatus
 
 from . import forms
 from .views import poster_arguments, public_name_required
@@ -26,7 +26,7 @@ def mentoring_home(request):
         "frontend/mentoring_home.html",
         {
             "pairings": mentoring_selectors.pairings_of(user=request.user),
-            "requests": MentoringRequest.objects.filter(party__in=parties).select_related("party"),
+            "requests": mentoring_selectors.requests_of(user=request.user),
             "can_mentor": bool(forms.mentor_identities(request.user)),
             "can_request": parties.exists(),
         },

@@ -22,7 +22,6 @@ from marketplace import lifecycle, permissions, selectors, services
 from marketplace.models import Language, Need, Offer, Organization, Party, PostingStatus, Region
 from matching import permissions as match_permissions
 from matching import selectors as matching_selectors
-from matching.explanations import reason_lines
 
 from . import forms
 from .accounts import public_name_url
@@ -152,9 +151,7 @@ def posting_detail(request, kind: str, pk: int):
             "show_contact": match_permissions.can_view_contact(request.user, posting),
             "moderation_form": forms.ModerationForm() if permissions.is_secretariat(request.user) else None,
             "close_form": forms.CloseForm(),
-            "matches": _suggestions(
-                posting, viewer_may_open=is_owner or permissions.is_secretariat(request.user)
-            ),
+            "matches": matching_selectors.suggestions_for_reader(posting, user=request.user),
             "interest_form": _interest_form(request.user, posting, is_owner),
             # published, but the worker has not matched it since it was saved
             "matching_pending": posting.status == PostingStatus.PUBLISHED
@@ -169,23 +166,6 @@ def _interest_form(user, posting, is_owner: bool):
         return None
     own = selectors.postings_to_answer_with(user=user, posting=posting)
     return forms.InterestForm(own_postings=own) if own.exists() else None
-
-
-def _suggestions(posting, *, viewer_may_open: bool) -> list[dict]:
-    """The posting's best matches on the other side, each with its reasons in the reader's language."""
-    if posting.status != PostingStatus.PUBLISHED:
-        return []
-    rows = matching_selectors.suggestions_for(posting)
-    labels = matching_selectors.reason_labels(rows)
-    return [
-        {
-            "other": row.offer if isinstance(posting, Need) else row.need,
-            "score": row.score,
-            "reasons": reason_lines(row.reasons, labels),
-            "match": row if viewer_may_open else None,
-        }
-        for row in rows
-    ]
 
 
 class MeaningSearchThrottle(SimpleRateThrottle):

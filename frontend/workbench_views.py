@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.models import AuditEntry
+from core import selectors as audit_selectors
 from marketplace.models import Need, Offer, PostingStatus
 from matching import selectors as match_selectors
 from matching import services as match_services
@@ -102,11 +102,10 @@ def match_create(request):
 
 @secretariat_required
 def audit_log(request):
-    entries = AuditEntry.objects.select_related("actor")
-    if request.GET.get("action"):  # without NUL characters, which PostgreSQL refuses in text
-        entries = entries.filter(action=request.GET["action"].replace("\x00", "")[:60])
+    # without NUL characters, which PostgreSQL refuses in text
+    entries = audit_selectors.audit_entries(action=request.GET.get("action", "").replace("\x00", "")[:60])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    actions = audit_selectors.audit_actions()
     return render(request, "frontend/audit_log.html", {"page": page, "actions": actions})
 
 

@@ -69,3 +69,13 @@ def can_view_contact(user, posting: Need | Offer) -> bool:
         or permissions.is_posting_owner(user, posting)
         or connected_with(user, posting)
     )
+
+
+def can_write_story(user, *, sides: set[str]) -> bool:
+    """The two sides of a match and the secretariat write its case study (once it is completed)."""
+    return bool(sides) or permissions.is_secretariat(user)
+
+
+def can_review_story(user, *, sides: set[str]) -> bool:
+    """A member of the secretariat who answers for neither side approves or sends back a case study."""
+    return permissions.is_secretariat(user) and not sides

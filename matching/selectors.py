@@ -9,6 +9,8 @@ from typing import TypedDict
 
 import numpy as np
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
@@ -24,6 +26,7 @@ from matching.engine.scoring import DEFAULT_WEIGHTS
 
 from . import permissions as match_permissions
 from .encoder import encoder
+from .explanations import reason_lines
 from .models import (
     ACCEPTED_STATUSES,
     INDEXED_DIMENSIONS,
@@ -243,6 +246,37 @@ def suggestions_for(posting: Need | Offer, *, limit: int = 10) -> list[Match]:
 def decided_matches() -> QuerySet:
     """Matches a person has ruled on, with the features they were scored on (for fitting weights)."""
     return Match.objects.exclude(status=MatchStatus.SUGGESTED).exclude(features={})
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested posting of the other side as a reader sees it (the posting's page and the API)."""
+
+    other: Need | Offer
+    score: float
+    reasons: list[str]  # in the reader's language
+    match: Match | None  # only for the posting's owners and the secretariat, who may open it
+
+
+def suggestions_for_reader(
+    posting: Need | Offer, *, user: AbstractBaseUser | AnonymousUser
+) -> list[Suggestion]:
+    """A published posting's best matches with their reasons in the active language; who may open each
+    match (the posting's owners and the secretariat) gets it too. Nothing for a posting not published."""
+    if posting.status != PostingStatus.PUBLISHED:
+        return []
+    rows = suggestions_for(posting)
+    labels = reason_labels(rows)
+    may_open = permissions.is_secretariat(user) or permissions.is_posting_owner(user, posting)
+    return [
+        Suggestion(
+            other=row.offer if isinstance(posting, Need) else row.need,
+            score=row.score,
+            reasons=reason_lines(row.reasons, labels),
+            match=row if may_open else None,
+        )
+        for row in rows
+    ]
 
 
 def reason_labels(matches: list[Match]) -> dict[str, str]:

@@ -4,11 +4,12 @@ import logging
 from typing import TypedDict
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from marketplace.models import PostingStatus
 
-from . import selectors, services
+from . import selectors, services, suggestions
 
 logger = logging.getLogger(__name__)
 
@@ -21,17 +22,13 @@ class MatchCounts(TypedDict):
     removed: int
 
 
-# Published postings whose matching task was lost are queued again after this long.
-REMATCH_AFTER_SECONDS = 120
-
-
 # A database restart (OperationalError) mid-task is retried on a fresh connection.
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=2, max_retries=6)
 def match_pending() -> MatchCounts:
     """Embed and match every published posting saved since the matcher last read it, in batches (one encoder
     call per batch). Queued on commit by each publication: a burst's tasks coalesce, the first to run matches
     what is pending, and the rest find nothing left (or only what another worker holds) and end at once."""
-    result = services.postings_match_pending(on_created=on_new_suggestions)
+    result = suggestions.postings_match_pending(on_created=on_new_suggestions)
     return {"created": len(result.created), "updated": result.updated, "removed": result.removed}
 
 
@@ -40,7 +37,7 @@ def match_posting(side: str, posting_id: int) -> MatchCounts:
     """Embed one posting and, if it is open, store its suggestions (queued on commit when a posting that is
     not published is edited: its vector is ready when it is)."""
     logger.info("Matching %s %s", side, posting_id)
-    result = services.posting_match(side=side, posting_id=posting_id)
+    result = suggestions.posting_match(side=side, posting_id=posting_id)
     if result.created:
         on_new_suggestions(result.created)
     return {"created": len(result.created), "updated": result.updated, "removed": result.removed}
@@ -59,9 +56,12 @@ def on_posting_saved(side: str, posting_id: int, status: str) -> None:
 
 
 @shared_task
-def match_pending_postings(older_than_seconds: int = REMATCH_AFTER_SECONDS) -> int:
-    """Every few minutes (Celery beat): if open postings saved that long ago were never matched (their task
-    was lost), queue ``match_pending``, which matches them and anything else pending. Returns how many."""
+def match_pending_postings(older_than_seconds: int | None = None) -> int:
+    """Every few minutes (Celery beat): if open postings saved that long ago (MATCHING_REMATCH_AFTER_SECONDS
+    unless told otherwise) were never matched (their task was lost), queue ``match_pending``, which matches
+    them and anything else pending. Returns how many."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.MATCHING_REMATCH_AFTER_SECONDS
     lost = sum(
         len(selectors.pending_match_ids(side, older_than_seconds=older_than_seconds))
         for side in ("need", "offer")
@@ -82,5 +82,5 @@ def on_new_suggestions(match_ids: list[int]) -> None:
 @shared_task(acks_late=True)
 def fit_match_weights() -> str | None:
     """Refit the combination weights on curators' decisions (daily, by Celery beat)."""
-    fitted = services.match_weights_fit()
+    fitted = suggestions.match_weights_fit()
     return fitted.version if fitted else None

@@ -12,6 +12,7 @@ from django.http import Http404
 from numpy.typing import NDArray
 
 from marketplace import permissions
+from marketplace import selectors as marketplace_selectors
 from marketplace.models import User
 from matching.encoder import encoder
 from matching.engine import mentoring as engine
@@ -52,6 +53,12 @@ def mentors_with_places() -> "QuerySet[MentorWithPlaces]":
 
 def open_requests() -> QuerySet[MentoringRequest]:
     return MentoringRequest.objects.filter(status=RequestStatus.OPEN).select_related("party")
+
+
+def requests_of(*, user: User | AnonymousUser) -> QuerySet[MentoringRequest]:
+    """The mentoring requests of the Parties the user is focal point for."""
+    parties = marketplace_selectors.focal_point_parties(user=user)
+    return MentoringRequest.objects.filter(party__in=parties).select_related("party").order_by("pk")
 
 
 def mentor_owners(mentor: Mentor) -> QuerySet[User]:

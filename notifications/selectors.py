@@ -25,3 +25,7 @@ def notification_preferences_of(*, user: AbstractBaseUser) -> dict[str, str]:
     preferences = NotificationPreference.objects.filter(user=user)  # type: ignore[misc]  # user key
     chosen = dict(preferences.values_list("kind", "frequency"))
     return {kind: chosen.get(kind, Frequency.INSTANT) for kind in kinds.codes()}
+
+
+def unread_count(*, user: AbstractBaseUser | AnonymousUser) -> int:
+    return notifications_of(user=user).filter(read_at__isnull=True).count() if user.is_authenticated else 0

@@ -2,11 +2,9 @@
 task is `outbox.send_notification_email`, beside the `notify` that queues it."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import outbox
-
-# An instant e-mail whose task was lost (broker down, worker killed) is sent again after this long.
-REQUEUE_AFTER_SECONDS = 300
 
 
 @shared_task(acks_late=True)
@@ -16,8 +14,11 @@ def send_digests(frequency: str) -> int:
 
 
 @shared_task
-def requeue_pending_notifications(older_than_seconds: int = REQUEUE_AFTER_SECONDS) -> int:
-    """Every few minutes (Celery beat): queue again the instant e-mails whose task never ran."""
+def requeue_pending_notifications(older_than_seconds: int | None = None) -> int:
+    """Every few minutes (Celery beat): queue again the instant e-mails whose task never ran (pending for
+    longer than NOTIFICATION_REQUEUE_AFTER_SECONDS, unless told otherwise)."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.NOTIFICATION_REQUEUE_AFTER_SECONDS
     ids = outbox.pending_instant_ids(older_than_seconds=older_than_seconds)
     for notification_id in ids:
         outbox.send_notification_email.delay(notification_id)

@@ -207,6 +207,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
     "CELERY_BROKER_TRANSPORT_OPTIONS", default={"visibility_timeout": 3600}
 )
+# The periodic sweeps' notion of "lost": an instant e-mail still pending, a published posting not yet matched,
+# this long after it was written (its task went with a broker or a worker).
+NOTIFICATION_REQUEUE_AFTER_SECONDS = 300
+MATCHING_REMATCH_AFTER_SECONDS = 120
 CELERY_BEAT_SCHEDULE = {
     "close-expired-postings": {"task": "marketplace.tasks.close_expired_postings", "schedule": 3600.0},
     "notify-expiring-postings": {"task": "marketplace.tasks.notify_expiring_postings", "schedule": 86400.0},

@@ -277,7 +277,7 @@ def test_filters_full_text_and_ordering(world):
 
 
 def test_search_by_meaning_finds_an_english_offer_for_a_french_query(world):
-    from matching.services import posting_match
+    from matching.suggestions import posting_match
 
     wanted = OfferFactory(
         title="Border biosecurity course: detecting invasive alien species at points of entry",

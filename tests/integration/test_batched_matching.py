@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from marketplace import services as marketplace_services
 from marketplace.models import Need, PostingStatus
-from matching import encoder, selectors, services, tasks
+from matching import encoder, selectors, suggestions, tasks
 from matching.engine.encoder import Encoder
 from matching.models import Match, NeedEmbedding
 from tests.integration.test_matching_pipeline import english_offer, french_need, publish
@@ -89,13 +89,13 @@ def test_a_batch_and_one_posting_at_a_time_store_the_same_suggestions(offer, set
     needs = [french_need() for _ in range(4)]  # published by the factory: never matched
     assert selectors.pending_match_ids("need") == [n.pk for n in needs]
     for need in needs:
-        services.posting_match(side="need", posting_id=need.pk)
+        suggestions.posting_match(side="need", posting_id=need.pk)
     assert encoder_calls == [1, 1, 1, 1]
     one_by_one = {m.need_id: m.score for m in Match.objects.filter(need__in=needs)}
 
     NeedEmbedding.objects.filter(need__in=needs).delete()
     Match.objects.filter(need__in=needs).delete()
-    result = services.postings_match_pending()
+    result = suggestions.postings_match_pending()
 
     assert encoder_calls == [1, 1, 1, 1, 4]
     batched = {m.need_id: m.score for m in Match.objects.filter(need__in=needs)}
@@ -132,7 +132,7 @@ def test_a_posting_another_worker_holds_is_left_to_it(offer, encoder_calls):
     other_worker.autocommit = True
     try:
         with other_worker.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [services._CLAIM_KEYS["need"] + held.pk])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [suggestions._CLAIM_KEYS["need"] + held.pk])
         tasks.match_pending()
         assert encoder_calls[-1:] == [1]
         assert NeedEmbedding.objects.filter(need=free, matched_at__isnull=False).exists()
@@ -161,14 +161,14 @@ def test_the_sweep_queues_one_batch_run_for_postings_whose_task_was_lost(offer):
 
 def test_a_posting_that_cannot_be_matched_does_not_hold_back_its_batch(offer, monkeypatch, caplog):
     broken, fine = french_need(), french_need()
-    match_one = services._match_one
+    match_one = suggestions._match_one
 
     def failing(side, posting, *args, **options):
         if posting.pk == broken.pk:
             raise ValueError("a posting the engine chokes on")
         return match_one(side, posting, *args, **options)
 
-    monkeypatch.setattr(services, "_match_one", failing)
+    monkeypatch.setattr(suggestions, "_match_one", failing)
     tasks.match_pending()
 
     assert [m.offer for m in selectors.suggestions_for(fine)] == [offer]

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from marketplace import services as marketplace_services
 from marketplace.models import PostingStatus
-from matching import encoder, selectors, services
+from matching import encoder, selectors, services, suggestions
 from matching.models import Match, MatchStatus, MatchWeights, NeedEmbedding, OfferEmbedding
 from tests.factories import (
     NeedFactory,
@@ -97,8 +97,8 @@ def test_a_rerun_never_duplicates_and_never_overwrites_a_decision(pair, secretar
     services.match_dismiss(user=secretariat, match=match)
 
     for _ in range(2):
-        services.posting_match(side="need", posting_id=need.pk)
-        services.posting_match(side="offer", posting_id=offer.pk)
+        suggestions.posting_match(side="need", posting_id=need.pk)
+        suggestions.posting_match(side="offer", posting_id=offer.pk)
 
     assert set(Match.objects.values_list("pk", flat=True)) == set(before)
     match.refresh_from_db()
@@ -121,7 +121,7 @@ def test_only_the_secretariat_curates_and_only_once(pair, secretariat):
 def test_vectors_are_recomputed_only_when_the_text_changes(pair, django_capture_on_commit_callbacks):
     need, _offer, _distractor = pair
     first = NeedEmbedding.objects.get(need=need)
-    services.posting_match(side="need", posting_id=need.pk)
+    suggestions.posting_match(side="need", posting_id=need.pk)
     assert NeedEmbedding.objects.get(need=need).updated_at == first.updated_at
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -157,7 +157,7 @@ def test_closed_expired_and_full_offers_leave_the_suggestions(pair, secretariat)
     assert distractor not in [m.offer for m in selectors.suggestions_for(need)]
 
     marketplace_services.posting_close(user=offer.created_by, posting=offer, reason="withdrawn")
-    services.posting_match(side="need", posting_id=need.pk)
+    suggestions.posting_match(side="need", posting_id=need.pk)
     assert not Match.objects.filter(need=need, offer=offer, status=MatchStatus.SUGGESTED).exists()
 
 
@@ -174,7 +174,7 @@ def test_the_hnsw_index_finds_what_the_exact_scan_finds(pair, settings):
 
 def test_weights_are_fitted_on_curators_decisions(pair, secretariat):
     need, offer, _distractor = pair
-    assert services.match_weights_fit() is None  # no decisions yet: the defaults stay
+    assert suggestions.match_weights_fit() is None  # no decisions yet: the defaults stay
     assert selectors.current_weights()[1].startswith("default-")
     offers = [english_offer() for _ in range(40)]
     for index, other in enumerate(offers):
@@ -191,7 +191,7 @@ def test_weights_are_fitted_on_curators_decisions(pair, secretariat):
             scored_at=other.published_at,
             status=MatchStatus.INTRODUCED if good else MatchStatus.DISMISSED,
         )
-    fitted = services.match_weights_fit()
+    fitted = suggestions.match_weights_fit()
     assert isinstance(fitted, MatchWeights) and fitted.decisions == 40
     weights, version = selectors.current_weights()
     assert version == fitted.version and max(weights, key=weights.get) == "support"

@@ -233,11 +233,11 @@ def test_inline_check_reports_the_filled_fields_errors_and_saves_nothing(client)
 
 
 def test_a_published_posting_says_matching_until_the_matcher_has_read_it(client):
-    from matching import services as matching_services
+    from matching import suggestions
 
     need = NeedFactory(status=PostingStatus.PUBLISHED)  # saved directly: no task has matched it
     notice = "Matching… the matcher is reading this posting"
     assert notice in client.get(f"/needs/{need.pk}/").content.decode()
 
-    matching_services.posting_match(side="need", posting_id=need.pk)
+    suggestions.posting_match(side="need", posting_id=need.pk)
     assert notice not in client.get(f"/needs/{need.pk}/").content.decode()

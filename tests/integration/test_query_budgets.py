@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from marketplace import selectors, services
 from marketplace.models import Term, VocabularyRelease
 from matching import encoder as matching_encoder
-from matching import services as matching_services
+from matching import suggestions
 from matching.models import MatchStatus
 from tests.factories import (
     MatchFactory,
@@ -247,7 +247,7 @@ def test_new_suggestions_reach_the_public_pages_at_once(catalogue):
     url = _urls(catalogue)["need"]
     assert "Imaging course for herbaria" not in client.get(url).content.decode()
 
-    matching_services._store(
+    suggestions._store(
         "need",
         catalogue["need"],
         [type("Scored", (), {"candidate_id": str(offer.pk), "score": 0.9, "features": {}, "why": {}})()],

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from matching import encoder, services
+from matching import encoder, suggestions
 
 
 class Command(BaseCommand):
@@ -19,11 +19,13 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool, no_match: bool, **options):
         model = encoder.encoder()
         self.stdout.write(f"Model: {model.name} ({model.version}, {model.dimensions} dimensions)")
-        counts = services.postings_reembed(force=force, progress=lambda items: tqdm(items, desc="Embedding"))
+        counts = suggestions.postings_reembed(
+            force=force, progress=lambda items: tqdm(items, desc="Embedding")
+        )
         self.stdout.write(f"Embeddings: {counts['embedded']} computed, {counts['unchanged']} unchanged")
         if no_match:
             return
-        result = services.postings_rematch(progress=lambda items: tqdm(items, desc="Matching"))
+        result = suggestions.postings_rematch(progress=lambda items: tqdm(items, desc="Matching"))
         self.stdout.write(
             f"Suggestions: {len(result.created)} new, {result.updated} rescored, {result.removed} removed"
         )

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from matching import services as matching_services
+from matching import suggestions
 from seed_data import loader
 
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         if postings["created"]:
             # Each posting was matched as it was published, against those published before it; match
             # them all again now that both sides are complete.
-            result = matching_services.postings_rematch()
+            result = suggestions.postings_rematch()
             self.stdout.write(f"Match suggestions: {len(result.created)} new, {result.updated} rescored")
             self._report("Demo activity", loader.load_demo_activity())
         return logins
