@@ -49,6 +49,7 @@ system-packages:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The database (embedded, or DATABASE_URL) to and from backups/<name>-<UTC time>.dump (pg_dump custom format).
 backup: install

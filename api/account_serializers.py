@@ -67,7 +67,9 @@ EXPERT_PROFILE_EXAMPLE = OpenApiExample(
 
 
 class RoleRequestSerializer(serializers.ModelSerializer):
-    party = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    party: "serializers.SlugRelatedField[Party]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     status = serializers.ChoiceField(choices=RoleRequestStatus.choices, read_only=True)
 
     class Meta:
@@ -172,7 +174,9 @@ class ReviewedOrganizationSerializer(serializers.ModelSerializer):
     """A registered organization as the secretariat reviews it: who registered it (its admins, with their
     e-mail addresses) and the decision, if any."""
 
-    country = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    country: "serializers.SlugRelatedField[Party]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     website = serializers.CharField(read_only=True, help_text="An address, or empty when none was given.")
     admins = AdminSerializer(source="admin_memberships", many=True, read_only=True)
 
@@ -209,7 +213,9 @@ class MyOrganizationSerializer(serializers.ModelSerializer):
     """One of your organizations, with its members; `is_approved`: the secretariat approved it, so it may
     invite members and post."""
 
-    country = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    country: "serializers.SlugRelatedField[Party]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     website = serializers.CharField(read_only=True, help_text="An address, or empty when none was given.")
     is_admin = serializers.SerializerMethodField()
     is_approved = serializers.SerializerMethodField()
@@ -223,10 +229,10 @@ class MyOrganizationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_is_admin(self, organization) -> bool:
+    def get_is_admin(self, organization: Organization) -> bool:
         return permissions.is_organization_admin(self.context["request"].user, organization)
 
-    def get_is_approved(self, organization) -> bool:
+    def get_is_approved(self, organization: Organization) -> bool:
         return permissions.is_approved_organization(organization)
 
 

@@ -1,21 +1,34 @@
 """Personal API tokens (django-rest-knox), with guessing throttled per client address."""
 
+from typing import TYPE_CHECKING, cast
+
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
 from rest_framework.throttling import AnonRateThrottle
+
+if TYPE_CHECKING:  # for annotations only: DRF imports this module while rest_framework.views loads
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    from marketplace.models import ApiToken, User
 
 
 class FailedTokenThrottle(AnonRateThrottle):
     """Counts a failed token in the anonymous rate of its client address (the same bucket as anonymous
     requests). The usual throttles run only after authentication, so a wrong token would never be counted."""
 
-    def get_cache_key(self, request, view):
+    def allow_request(self, request: "Request", view: "APIView | None") -> bool:
+        """DRF's check, here during authentication (before any view): it hands the view only to
+        `get_cache_key` below, which does not read it."""
+        return super().allow_request(request, cast("APIView", view))
+
+    def get_cache_key(self, request: "Request", view: "APIView") -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
-    def authenticate(self, request):
+    def authenticate(self, request: "Request") -> "tuple[User, ApiToken] | None":
         try:
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
@@ -28,4 +41,5 @@ class TokenAuthentication(KnoxTokenAuthentication):
 class TokenScheme(KnoxTokenScheme):
     """The OpenAPI description of these tokens: knox's, unchanged."""
 
-    target_class = TokenAuthentication
+    # a class or its dotted path (mypy infers `str` from knox's scheme, which names its class by path)
+    target_class = TokenAuthentication  # type: ignore[assignment]

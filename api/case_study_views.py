@@ -4,14 +4,15 @@ or send it back (secretariat). The services of `matching.services` decide who ma
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from matching import selectors as match_selectors
 from matching import services as match_services
-from matching.models import CaseStudy
+from matching.models import CaseStudy, Match
 
 from . import mentoring_serializers as ms
-from .views import _valid
+from .views import _valid, signed_in
 
 STORY_EXAMPLE = OpenApiExample(
     "A story",
@@ -27,11 +28,11 @@ NOTE_EXAMPLE = OpenApiExample(
 )
 
 
-def _match(request, pk):
-    return match_selectors.access_match(user=request.user, pk=pk)
+def _match(request: Request, pk: str) -> Match:
+    return match_selectors.access_match(user=request.user, pk=int(pk))  # the URL's digits (views.ID)
 
 
-def _study(match) -> CaseStudy:
+def _study(match: Match) -> CaseStudy:
     study = match_selectors.case_study_of(match)
     if study is None:
         raise Http404
@@ -43,18 +44,18 @@ class CaseStudyDetail(generics.GenericAPIView):
 
     serializer_class = ms.CaseStudySerializer
 
-    def get(self, request, pk):
+    def get(self, request: Request, pk: str) -> Response:
         return Response(ms.CaseStudySerializer(_study(_match(request, pk))).data)
 
     @extend_schema(request=ms.CaseStudyWriteSerializer, examples=[STORY_EXAMPLE])
-    def put(self, request, pk):
+    def put(self, request: Request, pk: str) -> Response:
         """Write or rewrite the story (a side or the secretariat): any change needs both consents and the
         secretariat's approval again; the author's side consents by writing it."""
         match = _match(request, pk)
         data = _valid(request, ms.CaseStudyWriteSerializer)
         return Response(
             ms.CaseStudySerializer(
-                match_services.case_study_save(user=request.user, match=match, **data)
+                match_services.case_study_save(user=signed_in(request), match=match, **data)
             ).data
         )
 
@@ -63,18 +64,20 @@ class CaseStudyConsent(generics.GenericAPIView):
     serializer_class = ms.CaseStudySerializer
 
     @extend_schema(request=None)
-    def post(self, request, pk):
+    def post(self, request: Request, pk: str) -> Response:
         """Consent to the story as written (a side)."""
         match = _match(request, pk)
         return Response(
-            ms.CaseStudySerializer(match_services.case_study_consent(user=request.user, match=match)).data
+            ms.CaseStudySerializer(
+                match_services.case_study_consent(user=signed_in(request), match=match)
+            ).data
         )
 
-    def delete(self, request, pk):
+    def delete(self, request: Request, pk: str) -> Response:
         """Withdraw your side's consent (a side): a public story stops being public and waits for that
         side's consent and the secretariat's approval again."""
         match = _match(request, pk)
-        study = match_services.case_study_withdraw_consent(user=request.user, match=match)
+        study = match_services.case_study_withdraw_consent(user=signed_in(request), match=match)
         return Response(ms.CaseStudySerializer(study).data)
 
 
@@ -82,11 +85,13 @@ class CaseStudyApprove(generics.GenericAPIView):
     serializer_class = ms.CaseStudySerializer
 
     @extend_schema(request=None)
-    def post(self, request, pk):
+    def post(self, request: Request, pk: str) -> Response:
         """Publish a story both sides consented to (secretariat, not a side's member)."""
         match = _match(request, pk)
         return Response(
-            ms.CaseStudySerializer(match_services.case_study_approve(user=request.user, match=match)).data
+            ms.CaseStudySerializer(
+                match_services.case_study_approve(user=signed_in(request), match=match)
+            ).data
         )
 
 
@@ -94,9 +99,9 @@ class CaseStudySendBack(generics.GenericAPIView):
     serializer_class = ms.CaseStudySerializer
 
     @extend_schema(request=ms.SendBackSerializer, examples=[NOTE_EXAMPLE])
-    def post(self, request, pk):
+    def post(self, request: Request, pk: str) -> Response:
         """Send the story back to both sides, saying why (secretariat); a public one is withdrawn."""
         match = _match(request, pk)
         data = _valid(request, ms.SendBackSerializer)
-        study = match_services.case_study_send_back(user=request.user, match=match, **data)
+        study = match_services.case_study_send_back(user=signed_in(request), match=match, **data)
         return Response(ms.CaseStudySerializer(study).data)

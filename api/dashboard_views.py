@@ -1,13 +1,17 @@
 """The API's entry point, the gap-analysis dashboard's tables as JSON (the same reads as the page and its
 CSVs: `matching.dashboard`) and the secretariat's audit log."""
 
+from typing import Any
+
 import django_filters
+from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core import selectors as audit_selectors
@@ -73,7 +77,7 @@ class ApiRoot(generics.GenericAPIView):
             )
         ],
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         links = {}
         for key, name in ROOT_LINKS.items():
             try:
@@ -135,9 +139,9 @@ class Dashboard(generics.GenericAPIView):
     pagination_class = None
 
     @extend_schema(examples=[DASHBOARD_EXAMPLE])
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         headline = dashboard.headline()
-        figures = {
+        figures: dict[str, Any] = {
             "headline": {**vars(headline), "match_rate": headline.match_rate},
             "regions": dashboard.gaps_by_region(),
             "countries": dashboard.by_country(),
@@ -161,7 +165,7 @@ class AuditFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEntry
-        fields = []
+        fields: list[str] = []
 
 
 class AuditPagination(CursorPagination):
@@ -181,5 +185,5 @@ class AuditLog(generics.ListAPIView):
     filterset_class = AuditFilter
     pagination_class = AuditPagination
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[AuditEntry]:
         return audit_selectors.audit_entries()

@@ -12,7 +12,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
     ValidationError,
 )
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.views import defaults
 from drf_standardized_errors.handler import ExceptionHandler as StandardHandler
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
+from rest_framework.response import Response
 
 from config import read_only
 from marketplace.ratelimits import PostingRateLimited
@@ -60,7 +61,7 @@ class ReadOnly(exceptions.APIException):
     status_code = 503
     default_code = "read_only"
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(str(read_only.MESSAGE))
         self.wait = settings.READ_ONLY_RETRY_AFTER
 
@@ -94,7 +95,7 @@ class ExceptionHandler(StandardHandler):
             return exceptions.NotFound()
         return exc
 
-    def report_exception(self, exc, response) -> None:
+    def report_exception(self, exc: exceptions.APIException, response: Response) -> None:
         if not isinstance(exc, ReadOnly):  # an expected answer on a mirror, not a server error
             super().report_exception(exc, response)
 
@@ -107,13 +108,13 @@ def _error(kind: str, code: str, detail: str, status: int) -> JsonResponse:
 
 # Django's own error views, in the API's shape under /api/ (a URL that matches no route, a request Django
 # refuses before any view runs, a crash); the site's pages keep the usual ones.
-def not_found(request, exception):
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return _error("client_error", "not_found", "Not found.", 404)
     return defaults.page_not_found(request, exception)
 
 
-def bad_request(request, exception):
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):  # a form or body over DATA_UPLOAD_MAX_MEMORY_SIZE
         if request.path.startswith("/api/"):
             return _error("client_error", "too_large", too_large_message(), 413)
@@ -123,7 +124,7 @@ def bad_request(request, exception):
     return defaults.bad_request(request, exception)
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     if read_only.refusable(sys.exc_info()[1]):  # a write refused on a mirror, outside any view
         return read_only.refusal(request)
     if request.path.startswith("/api/"):

@@ -1,7 +1,10 @@
 """Query parameters of the lists: every facet, full-text search (`search`), search by meaning (`q`)."""
 
+from typing import TypeAlias
+
 import django_filters
 from django.conf import settings
+from django.db.models import QuerySet
 
 from marketplace import permissions, selectors
 from marketplace.models import (
@@ -20,8 +23,11 @@ from matching import selectors as match_selectors
 from matching.models import Match, MatchStatus
 from matching.selectors import QueueFilters
 
+# What a posting filter filters: needs or offers.
+Postings: TypeAlias = QuerySet[Need] | QuerySet[Offer]
 
-def _code_of(field: str, label: str):
+
+def _code_of(field: str, label: str) -> django_filters.CharFilter:
     return django_filters.CharFilter(field_name=f"{field}__code", label=label, max_length=60, distinct=True)
 
 
@@ -48,22 +54,24 @@ class PostingFilter(django_filters.FilterSet):
         label="Search by meaning, in any language: open postings closest first",
     )
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: Postings, name: str, value: str) -> Postings:
         return selectors.in_region(queryset, value).distinct()
 
-    def filter_country(self, queryset, name, value):
+    def filter_country(self, queryset: Postings, name: str, value: str) -> Postings:
         return selectors.covering_country(queryset, value.upper()).distinct()
 
-    def filter_mine(self, queryset, name, value):
+    # `value`: a boolean (django-filter skips the method for an empty value); drf-spectacular reads this
+    # annotation for the filter's type in the OpenAPI schema.
+    def filter_mine(self, queryset: Postings, name: str, value: bool) -> Postings:
         if value is None:
             return queryset
         owned = permissions.owner_filter(self.request.user, queryset.model)
         return queryset.filter(owned) if value else queryset.exclude(owned)
 
-    def filter_search(self, queryset, name, value):
+    def filter_search(self, queryset: Postings, name: str, value: str) -> Postings:
         return selectors.full_text(queryset, value) if value.strip() else queryset
 
-    def filter_meaning(self, queryset, name, value):
+    def filter_meaning(self, queryset: Postings, name: str, value: str) -> Postings:
         if not value.strip():
             return queryset
         return match_selectors.closest_in_meaning(queryset, value, limit=settings.API_SEMANTIC_SEARCH_LIMIT)
@@ -74,7 +82,7 @@ class NeedFilter(PostingFilter):
 
     class Meta:
         model = Need
-        fields = []
+        fields: list[str] = []
 
 
 class OfferFilter(PostingFilter):
@@ -86,9 +94,9 @@ class OfferFilter(PostingFilter):
 
     class Meta:
         model = Offer
-        fields = []
+        fields: list[str] = []
 
-    def filter_language(self, queryset, name, value):
+    def filter_language(self, queryset: QuerySet[Offer], name: str, value: str) -> QuerySet[Offer]:
         return queryset.filter(delivery_languages__contains=[value])
 
 
@@ -99,7 +107,7 @@ class OrganizationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Organization
-        fields = []
+        fields: list[str] = []
 
 
 class PartyFilter(django_filters.FilterSet):
@@ -107,7 +115,7 @@ class PartyFilter(django_filters.FilterSet):
 
     class Meta:
         model = Party
-        fields = []
+        fields: list[str] = []
 
 
 class MatchFilter(django_filters.FilterSet):
@@ -115,7 +123,7 @@ class MatchFilter(django_filters.FilterSet):
 
     class Meta:
         model = Match
-        fields = []
+        fields: list[str] = []
 
 
 class MatchQueueFilter(django_filters.FilterSet):
@@ -128,12 +136,14 @@ class MatchQueueFilter(django_filters.FilterSet):
 
     class Meta:
         model = Match
-        fields = []
+        fields: list[str] = []
 
-    def keep(self, queryset, name, value):
+    # `value` unannotated: drf-spectacular would give its type in the OpenAPI schema to all four filters,
+    # whose types differ (otherwise it reads each from its filter's class).
+    def keep(self, queryset: QuerySet[Match], name: str, value) -> QuerySet[Match]:  # type: ignore[no-untyped-def]
         return queryset  # applied together in `filter_queryset`
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset: QuerySet[Match]) -> QuerySet[Match]:
         data = self.form.cleaned_data
         filters = QueueFilters(
             region=data.get("region") or "",

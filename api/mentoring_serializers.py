@@ -1,12 +1,22 @@
 """Request and response bodies of the mentoring programme, case studies, the dashboard and the audit log.
 Shapes only: every rule (who may, what is valid, what a move allows) is the services'."""
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.models import AuditEntry
 from marketplace.models import Language, Organization, Party
 from matching.models import CaseStudy
-from mentoring.models import Mentor, MentoringCohort, MentoringForm, MentoringRequest, PairingStatus
+from mentoring.models import (
+    Mentor,
+    MentoringCohort,
+    MentoringForm,
+    MentoringPairing,
+    MentoringRequest,
+    PairingStatus,
+)
 
 # --- Mentors and requests ---------------------------------------------------------------------------------
 
@@ -34,7 +44,9 @@ class MentorDeclareSerializer(serializers.Serializer):
 
 class MentorSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
-    party = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    party: "serializers.SlugRelatedField[Party]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     website = serializers.CharField(read_only=True, help_text="An address, or empty when none was given.")
     forms = serializers.ListField(child=serializers.CharField(), read_only=True)
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -70,7 +82,9 @@ class MentoringRequestCreateSerializer(serializers.Serializer):
 
 
 class MentoringRequestSerializer(serializers.ModelSerializer):
-    party = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    party: "serializers.SlugRelatedField[Party]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     forms = serializers.ListField(child=serializers.CharField(), read_only=True)
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -117,15 +131,18 @@ class CohortSerializer(serializers.ModelSerializer):
         model = MentoringCohort
         fields = ["id", "name", "status", "created_at", "confirmed_at", "rows", "total_suitability"]
 
-    def _pairings(self, cohort) -> dict:
+    def _pairings(self, cohort: MentoringCohort) -> dict[int, MentoringPairing]:
+        # kept on the cohort for both of its fields: an attribute of this serializer's, not the model's
         if not hasattr(cohort, "_pairings_by_request"):
-            cohort._pairings_by_request = {
+            cohort._pairings_by_request = {  # type: ignore[attr-defined]
                 p.request_id: p
                 for p in cohort.pairings.select_related("mentor__party", "mentor__organization")
             }
-        return cohort._pairings_by_request
+        pairings: dict[int, MentoringPairing] = cohort._pairings_by_request  # type: ignore[attr-defined]
+        return pairings
 
-    def get_rows(self, cohort) -> CohortRowSerializer(many=True):
+    @extend_schema_field(CohortRowSerializer(many=True))
+    def get_rows(self, cohort: MentoringCohort) -> list[dict[str, Any]]:
         pairings = self._pairings(cohort)
         rows = []
         for request in cohort.requests.select_related("party").order_by("pk"):
@@ -140,9 +157,10 @@ class CohortSerializer(serializers.ModelSerializer):
                     "suitability": pairing and pairing.suitability,
                 }
             )
-        return CohortRowSerializer(rows, many=True).data
+        # many=True: a ListSerializer, whose data is a list (the stubs give the child's ReturnDict)
+        return CohortRowSerializer(rows, many=True).data  # type: ignore[return-value]
 
-    def get_total_suitability(self, cohort) -> float:
+    def get_total_suitability(self, cohort: MentoringCohort) -> float:
         return sum(p.suitability for p in self._pairings(cohort).values())
 
 
@@ -193,7 +211,8 @@ class SendBackSerializer(serializers.Serializer):
 
 class GapRowSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    # A field named as Field's attribute: DRF's metaclass moves it into the declared fields.
+    label = serializers.CharField()  # type: ignore[assignment]
     open_needs = serializers.IntegerField(source="needs")
     open_offers = serializers.IntegerField(source="offers")
     gap = serializers.IntegerField()

@@ -3,12 +3,14 @@ JSON-LD with schema.org's `Demand` and `Offer`, vocabulary terms as URIs that re
 
 import csv
 import io
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.urls import reverse
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from marketplace.imports import columns, spreadsheet_safe
-from marketplace.models import Language, Need, Offer, OfferKind, Region
+from marketplace.models import Language, Need, Offer, OfferKind, Region, Term
 from notifications.outbox import absolute_url
 
 CONTACT_COLUMNS = ("contact_name", "contact_email", "contact_phone")
@@ -19,7 +21,12 @@ class CSVRenderer(BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Mapping[str, Any],
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(data["columns"])
@@ -37,7 +44,7 @@ def posting_url(posting: Need | Offer) -> str:
     return absolute_url(reverse("posting_detail", args=[kind, posting.pk]))
 
 
-def term_uri(term) -> str:
+def term_uri(term: Term) -> str:
     return absolute_url(reverse("api:term-detail", args=[term.scheme, term.code]))
 
 
@@ -48,7 +55,7 @@ def csv_columns(kind: str) -> list[str]:
     return ["id", "url", "published_at", "poster", *(c for c in columns(kind) if c not in CONTACT_COLUMNS)]
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -68,7 +75,7 @@ def csv_row(posting: Need | Offer, kind: str) -> list[str]:
         "published_at": posting.published_at,
         "poster": str(posting.poster),
         "ref": posting.source_ref or posting_url(posting),
-        "party": posting.party.code if getattr(posting, "party", None) else "",
+        "party": posting.party.code if isinstance(posting, Need) and posting.party else "",
         "organization": posting.organization.name if posting.organization else "",
         "as_expert": isinstance(posting, Offer) and posting.expert_id is not None,
         "subjects": [t.code for t in posting.subjects.all()],
@@ -79,7 +86,7 @@ def csv_row(posting: Need | Offer, kind: str) -> list[str]:
     return [_cell(values[c] if c in values else getattr(posting, c)) for c in csv_columns(kind)]
 
 
-def as_csv(postings, kind: str) -> dict:
+def as_csv(postings: Iterable[Need | Offer], kind: str) -> dict[str, Any]:
     return {"columns": csv_columns(kind), "rows": [csv_row(posting, kind) for posting in postings]}
 
 
@@ -93,23 +100,24 @@ CONTEXT = {
 }
 
 
-def _poster_node(posting: Need | Offer) -> dict:
-    if getattr(posting, "party", None) is not None:
+def _poster_node(posting: Need | Offer) -> dict[str, Any]:
+    if isinstance(posting, Need) and posting.party is not None:
         return {
             "@type": "GovernmentOrganization",
             "name": posting.party.name_en,
             "address": {"@type": "PostalAddress", "addressCountry": posting.party.code},
         }
     if posting.organization is not None:
-        node = {"@type": "Organization", "name": posting.organization.name}
+        node: dict[str, Any] = {"@type": "Organization", "name": posting.organization.name}
         if posting.organization.website:
             node["url"] = posting.organization.website
         return node
+    assert isinstance(posting, Offer) and posting.expert is not None  # a posting has exactly one poster
     return {"@type": "Person", "name": posting.expert.user.public_name}
 
 
-def _places(posting: Need | Offer) -> list[dict]:
-    places = [
+def _places(posting: Need | Offer) -> list[dict[str, Any]]:
+    places: list[dict[str, Any]] = [
         {"@type": "Country", "name": party.name_en, "identifier": party.code}
         for party in posting.countries.all()
     ]
@@ -123,13 +131,13 @@ def _places(posting: Need | Offer) -> list[dict]:
     return places
 
 
-def _dates(**dates) -> dict:
+def _dates(**dates: Any) -> dict[str, str]:
     return {name: value.isoformat() for name, value in dates.items() if value}
 
 
-def _node(posting: Need | Offer) -> dict:
+def _node(posting: Need | Offer) -> dict[str, Any]:
     terms = [*posting.subjects.all(), *posting.gbf_targets.all(), *posting.support_types.all()]
-    node = {
+    node: dict[str, Any] = {
         "@id": posting_url(posting),
         "url": posting_url(posting),
         "name": posting.title,
@@ -175,5 +183,5 @@ def _node(posting: Need | Offer) -> dict:
     }
 
 
-def as_jsonld(postings) -> dict:
+def as_jsonld(postings: Iterable[Need | Offer]) -> dict[str, Any]:
     return {"@context": CONTEXT, "@graph": [_node(posting) for posting in postings]}

@@ -5,6 +5,9 @@ JSON bodies are read through Django's `request.body`, which refuses more than DA
 limit here, from the declared length, before anything is read: Django counts only the form fields, not files.
 """
 
+from collections.abc import Mapping
+from typing import IO, Any
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
@@ -13,7 +16,9 @@ from rest_framework.exceptions import ParseError
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as error:  # the json module recurses once per level of nesting
@@ -21,7 +26,10 @@ class JSONParser(parsers.JSONParser):
 
 
 class MultiPartParser(parsers.MultiPartParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> parsers.DataAndFiles:
+        assert parser_context is not None  # DRF passes the request's to every parser
         meta = parser_context["request"].META
         try:
             length = int(meta.get("CONTENT_LENGTH") or 0)

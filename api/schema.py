@@ -16,7 +16,8 @@ class FieldError(serializers.Serializer):
 
 class ValidationErrorResponse(serializers.Serializer):
     type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
-    errors = FieldError(many=True)
+    # A field named as a Serializer property: DRF's metaclass moves it into the declared fields.
+    errors = FieldError(many=True)  # type: ignore[assignment]
 
 
 class ConflictResponse(serializers.Serializer):
@@ -24,7 +25,7 @@ class ConflictResponse(serializers.Serializer):
     cohort already confirmed, the organization's last admin leaving); see `errors.CONFLICT_CODES`."""
 
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = FieldError(many=True)
+    errors = FieldError(many=True)  # type: ignore[assignment]  # a field, as above
 
 
 CONFLICT_EXAMPLE = OpenApiExample(
@@ -49,7 +50,7 @@ class AutoSchema(StandardSchema):
         # every write goes through a service, which reports its own field errors and illegal moves
         return self.method in ("PUT", "PATCH", "POST") or super()._should_add_validation_error_response()
 
-    def _get_serializer_for_validation_error_response(self):
+    def _get_serializer_for_validation_error_response(self) -> type[serializers.Serializer]:
         # the services' messages name fields and codes the request serializer does not list
         return ValidationErrorResponse
 
@@ -62,7 +63,9 @@ class AutoSchema(StandardSchema):
             return status_code not in responses and self.method != "GET" and "{" in self.path
         return super()._should_add_error_response(responses, status_code)
 
-    def _get_error_response_serializer(self, status_code: str):
+    def _get_error_response_serializer(
+        self, status_code: str
+    ) -> type[serializers.Serializer] | serializers.Serializer:
         if status_code == "409":
             return ConflictResponse
         return super()._get_error_response_serializer(status_code)

@@ -1,6 +1,12 @@
 """What the API reads and writes. Serializers check shapes and types only; the services own every rule."""
 
+from collections.abc import Iterable
+from typing import Any, TypedDict, cast
+
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models
+from django.db.models import Manager
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -21,7 +27,9 @@ from marketplace.models import (
     Party,
     PostingStatus,
     Region,
+    Subregion,
     Term,
+    User,
 )
 from matching import selectors as match_selectors
 from matching.explanations import reason_lines
@@ -30,6 +38,13 @@ from matching.permissions import actions_for, sides_of
 from mentoring.models import MentoringCheckIn, MentoringMilestone, MentoringPairing
 from notifications import kinds, outbox
 from notifications.models import Frequency, Notification
+
+
+def context_of(serializer: serializers.BaseSerializer) -> dict[str, Any]:
+    """The serializer's context, which the serializers here also fill in as they go (what a page's postings'
+    readers may see, labels, rendered notifications): a dict, typed Mapping in the stubs."""
+    return cast(dict[str, Any], serializer.context)
+
 
 # --- Reference data ---------------------------------------------------------------------------------------
 
@@ -41,7 +56,9 @@ class TermSerializer(serializers.ModelSerializer):
 
 
 class PartySerializer(serializers.ModelSerializer):
-    subregion = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    subregion: "serializers.SlugRelatedField[Subregion]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Party
@@ -49,7 +66,9 @@ class PartySerializer(serializers.ModelSerializer):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
-    country = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    country: "serializers.SlugRelatedField[Party]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Organization
@@ -60,8 +79,12 @@ class ExpertSerializer(serializers.ModelSerializer):
     """An expert's public profile: no e-mail address."""
 
     name = serializers.CharField(source="user.public_name", read_only=True)
-    subjects = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    countries = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    subjects: "serializers.SlugRelatedField[Term]" = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
+    countries: "serializers.SlugRelatedField[Party]" = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     languages = serializers.ListField(child=serializers.ChoiceField(choices=Language.choices), read_only=True)
     availability = serializers.ChoiceField(choices=Availability.choices, read_only=True)
 
@@ -96,8 +119,17 @@ class PosterSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-def poster_of(posting: Need | Offer) -> dict:
-    if getattr(posting, "party", None) is not None:
+class Poster(TypedDict):
+    """Who posted a posting (PosterSerializer's fields)."""
+
+    type: str
+    id: int | None
+    code: str | None
+    name: str
+
+
+def poster_of(posting: Need | Offer) -> Poster:
+    if isinstance(posting, Need) and posting.party is not None:
         return {"type": "party", "id": None, "code": posting.party.code, "name": posting.party.name}
     if posting.organization is not None:
         return {
@@ -106,19 +138,22 @@ def poster_of(posting: Need | Offer) -> dict:
             "code": None,
             "name": posting.organization.name,
         }
+    assert isinstance(posting, Offer) and posting.expert is not None  # a posting has exactly one poster
     return {"type": "expert", "id": posting.expert_id, "code": None, "name": posting.expert.user.public_name}
 
 
 class PostingListSerializer(serializers.ListSerializer):
     """Works out, once per page, which postings' contacts and secretariat messages the reader may see."""
 
-    def to_representation(self, data):
+    def to_representation(self, data: "Manager[Any] | Iterable[Any]") -> list[Any]:
         items = list(data.all() if hasattr(data, "all") else data)
-        self.context["visibility"] = match_selectors.posting_visibility(self.context["request"].user, items)
+        context_of(self)["visibility"] = match_selectors.posting_visibility(
+            self.context["request"].user, items
+        )
         return super().to_representation(items)
 
 
-def _codes():
+def _codes() -> "serializers.SlugRelatedField[Term]":
     return serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
 
@@ -159,23 +194,24 @@ class PostingSerializer(serializers.ModelSerializer):
     class Meta:
         list_serializer_class = PostingListSerializer
 
-    def _visibility(self, posting) -> tuple[set[int], set[int]]:
+    def _visibility(self, posting: Need | Offer) -> tuple[set[int], set[int]]:
         if "visibility" not in self.context:
-            self.context["visibility"] = match_selectors.posting_visibility(
+            context_of(self)["visibility"] = match_selectors.posting_visibility(
                 self.context["request"].user, [posting]
             )
-        return self.context["visibility"]
+        visibility: tuple[set[int], set[int]] = self.context["visibility"]
+        return visibility
 
     @extend_schema_field(PosterSerializer)
-    def get_poster(self, posting) -> dict:
+    def get_poster(self, posting: Need | Offer) -> Poster:
         return poster_of(posting)
 
     @extend_schema_field(ContactSerializer(allow_null=True))
-    def get_contact(self, posting) -> dict | None:
+    def get_contact(self, posting: Need | Offer) -> dict[str, Any] | None:
         return ContactSerializer(posting).data if posting.pk in self._visibility(posting)[1] else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_status_message(self, posting) -> str | None:
+    def get_status_message(self, posting: Need | Offer) -> str | None:
         return posting.status_message if posting.pk in self._visibility(posting)[0] else None
 
 
@@ -212,11 +248,11 @@ class OfferSerializer(PostingSerializer):
         ]
 
 
-def _code_list(max_length: int, **kwargs):
+def _code_list(max_length: int, **kwargs: Any) -> serializers.ListField:
     return serializers.ListField(child=serializers.CharField(max_length=max_length), max_length=100, **kwargs)
 
 
-def _text(model, name: str) -> serializers.CharField:
+def _text(model: type[models.Model], name: str) -> serializers.CharField:
     """An optional text with the model field's limit."""
     return serializers.CharField(**field_limits(model, name), allow_blank=True, required=False)
 
@@ -326,9 +362,9 @@ class OutcomeSerializer(serializers.ModelSerializer):
 class MatchListSerializer(serializers.ListSerializer):
     """Looks up, once per page, the labels every match's reasons name."""
 
-    def to_representation(self, data):
+    def to_representation(self, data: "Manager[Any] | Iterable[Any]") -> list[Any]:
         items = list(data.all() if hasattr(data, "all") else data)
-        self.context["labels"] = match_selectors.reason_labels(items)
+        context_of(self)["labels"] = match_selectors.reason_labels(items)
         return super().to_representation(items)
 
 
@@ -367,27 +403,27 @@ class MatchSerializer(serializers.ModelSerializer):
             "closed_at",
         ]
 
-    def _side(self, posting) -> dict:
+    def _side(self, posting: Need | Offer) -> dict[str, Any]:
         return {"id": posting.pk, "title": posting.title, "poster": poster_of(posting)}
 
     @extend_schema_field(MatchSideSerializer)
-    def get_need(self, match) -> dict:
+    def get_need(self, match: Match) -> dict[str, Any]:
         return self._side(match.need)
 
     @extend_schema_field(MatchSideSerializer)
-    def get_offer(self, match) -> dict:
+    def get_offer(self, match: Match) -> dict[str, Any]:
         return self._side(match.offer)
 
-    def get_reasons(self, match) -> list[str]:
+    def get_reasons(self, match: Match) -> list[str]:
         labels = self.context.get("labels")
         return reason_lines(
             match.reasons, labels if labels is not None else match_selectors.reason_labels([match])
         )
 
-    def get_my_sides(self, match) -> list[str]:
+    def get_my_sides(self, match: Match) -> list[str]:
         return sorted(sides_of(self.context["request"].user, match))
 
-    def get_actions(self, match) -> list[str]:
+    def get_actions(self, match: Match) -> list[str]:
         return sorted(actions_for(self.context["request"].user, match))
 
 
@@ -403,9 +439,9 @@ class MatchDetailSerializer(MatchSerializer):
     @extend_schema_field(
         serializers.DictField(child=ContactSerializer(allow_null=True), help_text="keys: need, offer")
     )
-    def get_contacts(self, match) -> dict:
+    def get_contacts(self, match: Match) -> dict[str, Any]:
         user = self.context["request"].user
-        contacts = {}
+        contacts: dict[str, Any] = {}
         for side in ("need", "offer"):
             posting = getattr(match, side)
             visible = posting.pk in match_selectors.posting_visibility(user, [posting])[1]
@@ -441,7 +477,7 @@ class MatchCloseSerializer(serializers.Serializer):
 class NoteSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     text = serializers.CharField(max_length=4000)
-    author = serializers.StringRelatedField(read_only=True)
+    author: "serializers.StringRelatedField[User]" = serializers.StringRelatedField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
 
@@ -477,20 +513,20 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at"]
 
-    def _rendered(self, notification) -> outbox.Rendered:
-        cache = self.context.setdefault("rendered", {})
+    def _rendered(self, notification: Notification) -> outbox.Rendered:
+        cache: dict[int, outbox.Rendered] = context_of(self).setdefault("rendered", {})
         if notification.pk not in cache:
             cache[notification.pk] = outbox.render(notification)
         return cache[notification.pk]
 
-    def get_subject(self, notification) -> str:
+    def get_subject(self, notification: Notification) -> str:
         return self._rendered(notification).subject
 
-    def get_body(self, notification) -> str:
+    def get_body(self, notification: Notification) -> str:
         rendered = self._rendered(notification)
         return "\n\n".join(part for part in (rendered.body, rendered.quote, *rendered.details) if part)
 
-    def get_url(self, notification) -> str:
+    def get_url(self, notification: Notification) -> str:
         return outbox.absolute_url(self._rendered(notification).url)
 
 
@@ -510,7 +546,7 @@ class MarkedSerializer(serializers.Serializer):
 class PreferencesSerializer(serializers.Serializer):
     """How often each kind of notification is e-mailed; a PUT may name only the kinds it changes."""
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, serializers.Field]:
         return {
             kind: serializers.ChoiceField(choices=Frequency.choices, required=False, label=str(label))
             for kind, label in kinds.CHOICES
@@ -528,7 +564,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
 
 
 class CheckInSerializer(serializers.ModelSerializer):
-    author = serializers.StringRelatedField(read_only=True)
+    author: "serializers.StringRelatedField[User]" = serializers.StringRelatedField(read_only=True)
 
     class Meta:
         model = MentoringCheckIn
@@ -537,7 +573,9 @@ class CheckInSerializer(serializers.ModelSerializer):
 
 class PairingSerializer(serializers.ModelSerializer):
     mentor = serializers.CharField(source="mentor.__str__", read_only=True)
-    mentee = serializers.SlugRelatedField(source="request.party", slug_field="code", read_only=True)
+    mentee: "serializers.SlugRelatedField[Party]" = serializers.SlugRelatedField(
+        source="request.party", slug_field="code", read_only=True
+    )
     forms = serializers.ListField(child=serializers.CharField(), read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
     check_ins = CheckInSerializer(many=True, read_only=True)
@@ -612,9 +650,10 @@ class ImportSerializer(serializers.Serializer):
         help_text="Leave the postings as drafts, submit them for validation, or publish them (secretariat)",
     )
 
-    def validate_file(self, upload):
+    def validate_file(self, upload: UploadedFile) -> UploadedFile:
         # Django keeps only the last part of an uploaded file's name ("../../etc/passwd" arrives as "passwd")
         # and the file is read, never stored; a name that is not a text file's is refused all the same.
+        assert upload.name is not None and upload.size is not None  # an upload has both (not any File)
         if not upload.name.lower().endswith(IMPORT_FILE_SUFFIXES):
             raise serializers.ValidationError(
                 _("Send a .csv, .jsonl or .txt file (not %(name)s).") % {"name": upload.name}
@@ -626,7 +665,7 @@ class ImportSerializer(serializers.Serializer):
             )
         return upload
 
-    def validate(self, data):
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if ("content" in data) == ("file" in data):
             raise serializers.ValidationError(
                 {"content": [_("Send the rows as content or as a file, one of them.")]}
@@ -636,7 +675,8 @@ class ImportSerializer(serializers.Serializer):
 
 class ImportRowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="1 for the first row of data")
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # A field named as a Serializer property: DRF's metaclass moves it into the declared fields.
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
 
 
 class ImportReportSerializer(serializers.Serializer):
@@ -644,4 +684,4 @@ class ImportReportSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     valid = serializers.BooleanField(help_text="Every row can be imported")
     imported = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the new postings")
-    errors = ImportRowErrorSerializer(many=True)
+    errors = ImportRowErrorSerializer(many=True)  # type: ignore[assignment]  # a field, as above

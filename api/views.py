@@ -4,7 +4,13 @@ permissions and rules and raise Django's exceptions, which `api.errors` turns in
 Deny by default: the project-wide permission is "signed in"; the few open endpoints say so.
 """
 
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -15,28 +21,42 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from config.public_cache import PublicAnswersCached, public_api
 from marketplace import imports, permissions, selectors, services
-from marketplace.models import ExpertProfile, Need, Offer, Scheme, Term
+from marketplace.models import ApiToken, ExpertProfile, Need, Offer, Party, Scheme, Term, User
 from matching import selectors as match_selectors
 from matching import services as match_services
+from matching.models import Match
 from mentoring import selectors as mentoring_selectors
 from mentoring import services as mentoring_services
 from mentoring.models import MentoringPairing
 from notifications import outbox
 from notifications import selectors as notification_selectors
+from notifications.models import Notification
 
 from . import filters, open_formats
 from . import serializers as s
 from .parsers import JSONParser, MultiPartParser
 
+if TYPE_CHECKING:  # the stubs' protocol of what a view's permissions answer
+    from rest_framework.permissions import _SupportsHasPermission
+
 # Ids in URLs: digits only, within PostgreSQL's bigint; anything else is a 404 before any query.
 ID = "[0-9]{1,18}"
 
 
-def _valid(request, serializer_class, **kwargs) -> dict:
+def signed_in(request: Request) -> User:
+    """The caller where only the signed-in get through (the project-wide IsAuthenticated, IsSecretariat, or
+    a write under IsAuthenticatedOrReadOnly): a User, never AnonymousUser. The permissions check it."""
+    return cast(User, request.user)
+
+
+def _valid(request: Request, serializer_class: type[BaseSerializer], **kwargs: Any) -> dict[str, Any]:
     """The request body, checked by the serializer (400 with field messages otherwise)."""
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -44,7 +64,7 @@ def _valid(request, serializer_class, **kwargs) -> dict:
 
 
 class IsSecretariat(BasePermission):
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return permissions.is_secretariat(request.user)
 
 
@@ -53,7 +73,7 @@ class SignedInWithSession(BasePermission):
 
     message = _("Create tokens while signed in on the site (a token cannot create tokens).")
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user.is_authenticated and request.auth is None)
 
 
@@ -66,7 +86,7 @@ class TermList(PublicAnswersCached, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = s.TermSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Term]:
         scheme = self.request.query_params.get("scheme")
         if scheme in Scheme.values:
             return selectors.terms(scheme=scheme)
@@ -79,7 +99,7 @@ class TermDetail(PublicAnswersCached, generics.RetrieveAPIView):
     permission_classes = [AllowAny]
     serializer_class = s.TermSerializer
 
-    def get_object(self):
+    def get_object(self) -> Term:
         return get_object_or_404(Term, scheme=self.kwargs["scheme"], code=self.kwargs["code"])
 
 
@@ -88,7 +108,7 @@ class PartyList(PublicAnswersCached, generics.ListAPIView):
     serializer_class = s.PartySerializer
     filterset_class = filters.PartyFilter
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Party]:
         return selectors.parties()
 
 
@@ -120,8 +140,8 @@ class Me(generics.GenericAPIView):
 
     serializer_class = s.MeSerializer
 
-    def get(self, request):
-        user = request.user
+    def get(self, request: Request) -> Response:
+        user = signed_in(request)
         return Response(
             s.MeSerializer(
                 {
@@ -140,7 +160,7 @@ class Me(generics.GenericAPIView):
 # --- Postings ---------------------------------------------------------------------------------------------
 
 
-def _secretariat_only(request):
+def _secretariat_only(request: Request) -> None:
     permissions.require_secretariat(request.user, "")
 
 
@@ -158,75 +178,81 @@ class PostingViewSet(
 
     kind: str
     model: type[Need] | type[Offer]
+    # the subclass's (read, create, update) serializers
+    serializers: tuple[
+        type[s.PostingSerializer], type[s.PostingWriteSerializer], type[s.PostingWriteSerializer]
+    ]
     permission_classes = [IsAuthenticatedOrReadOnly]
     lookup_value_regex = ID
     http_method_names = ["get", "post", "patch", "head", "options"]
     ordering_fields = ["published_at", "expires_on", "created_at", "updated_at", "title"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Need] | QuerySet[Offer]:
         return selectors.postings_visible_to(user=self.request.user, model=self.model)
 
-    def get_object(self):
+    def get_object(self) -> Need | Offer:
         return selectors.access_posting(user=self.request.user, kind=self.kind, pk=self.kwargs["pk"])
 
-    def _read(self, posting, status_code=status.HTTP_200_OK) -> Response:
+    def _read(self, posting: Need | Offer, status_code: int = status.HTTP_200_OK) -> Response:
         posting = self.get_queryset().get(pk=posting.pk)
         return Response(self.serializers[0](posting, context=self.get_serializer_context()).data, status_code)
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[BaseSerializer]:
         read, create, update = self.serializers
         return {"create": create, "partial_update": update}.get(self.action, read)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(request, self.serializers[1])
         poster = {key: data.pop(key) for key in ("party", "organization", "as_expert") if key in data}
         create = services.need_create if self.kind == "need" else services.offer_create
-        return self._read(create(user=request.user, data=data, **poster), status.HTTP_201_CREATED)
+        return self._read(create(user=signed_in(request), data=data, **poster), status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         posting = self.get_object()
         data = _valid(request, self.serializers[2], partial=True)
-        return self._read(services.posting_update(user=request.user, posting=posting, data=data))
+        return self._read(services.posting_update(user=signed_in(request), posting=posting, data=data))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def submit(self, request, pk=None):
+    def submit(self, request: Request, pk: str | None = None) -> Response:
         """Send a draft to the secretariat for validation (owners)."""
-        return self._read(services.posting_submit(user=request.user, posting=self.get_object()))
+        return self._read(services.posting_submit(user=signed_in(request), posting=self.get_object()))
 
     @extend_schema(request=s.CloseSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def close(self, request, pk=None):
+    def close(self, request: Request, pk: str | None = None) -> Response:
         """Close a posting: fulfilled or withdrawn (owners)."""
         posting = self.get_object()
         data = _valid(request, s.CloseSerializer)
-        return self._read(services.posting_close(user=request.user, posting=posting, reason=data["reason"]))
+        return self._read(
+            services.posting_close(user=signed_in(request), posting=posting, reason=data["reason"])
+        )
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsSecretariat])
-    def approve(self, request, pk=None):
+    def approve(self, request: Request, pk: str | None = None) -> Response:
         """Publish a submitted posting (secretariat)."""
-        return self._read(services.posting_approve(user=request.user, posting=self.get_object()))
+        return self._read(services.posting_approve(user=signed_in(request), posting=self.get_object()))
 
     @extend_schema(request=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="request-changes", permission_classes=[IsSecretariat])
-    def request_changes(self, request, pk=None):
+    def request_changes(self, request: Request, pk: str | None = None) -> Response:
         """Send a submitted posting back to its owners with a message (secretariat)."""
         posting = self.get_object()
         data = _valid(request, s.MessageSerializer)
-        return self._read(services.posting_request_changes(user=request.user, posting=posting, **data))
+        return self._read(services.posting_request_changes(user=signed_in(request), posting=posting, **data))
 
     @extend_schema(request=s.MessageSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsSecretariat])
-    def reject(self, request, pk=None):
+    def reject(self, request: Request, pk: str | None = None) -> Response:
         """Refuse a submitted posting, with the reason (secretariat)."""
         posting = self.get_object()
         data = _valid(request, s.MessageSerializer)
-        return self._read(services.posting_reject(user=request.user, posting=posting, **data))
+        return self._read(services.posting_reject(user=signed_in(request), posting=posting, **data))
 
     @extend_schema(responses=s.SuggestionSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None, filter_backends=[])
-    def suggestions(self, request, pk=None):
+    def suggestions(self, request: Request, pk: str | None = None) -> Response:
         """The best open matches on the other side, each with its reasons in the reader's language."""
         suggestions = match_selectors.suggestions_for_reader(self.get_object(), user=request.user)
         return Response(
@@ -250,7 +276,7 @@ class PostingViewSet(
 
     @extend_schema(request=s.InterestSerializer, responses={201: s.MatchDetailSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def interest(self, request, pk=None):
+    def interest(self, request: Request, pk: str | None = None) -> Response:
         """Express interest in this posting with one of your own published postings of the other kind."""
         posting = self.get_object()
         data = _valid(request, s.InterestSerializer)
@@ -262,7 +288,7 @@ class PostingViewSet(
         if own is None:
             raise ValidationError({"posting": [_("Choose one of your own postings.")]})
         match = match_services.match_express_interest(
-            user=request.user, own=own, other_posting=posting, message=data.get("message", "")
+            user=signed_in(request), own=own, other_posting=posting, message=data.get("message", "")
         )
         return _match_response(request, match, status.HTTP_201_CREATED)
 
@@ -299,14 +325,14 @@ class OpenDataView(generics.ListAPIView):
     filter_backends = [DjangoFilterBackend]
     kind = "need"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Need] | QuerySet[Offer]:
         return selectors.published_postings(model=Need if self.kind == "need" else Offer).order_by("pk")
 
     @property
-    def filterset_class(self):
+    def filterset_class(self) -> type[filters.PostingFilter]:
         return filters.NeedFilter if self.kind == "need" else filters.OfferFilter
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         if response.status_code >= 400:  # errors keep the API's JSON shape
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
         return super().finalize_response(request, response, *args, **kwargs)
@@ -317,7 +343,7 @@ class OpenDataCSV(OpenDataView):
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @public_api
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(open_formats.as_csv(self.filter_queryset(self.get_queryset()), self.kind))
 
 
@@ -326,7 +352,7 @@ class OpenDataJSONLD(OpenDataView):
 
     @extend_schema(responses={(200, "application/ld+json"): OpenApiTypes.OBJECT})
     @public_api
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(open_formats.as_jsonld(self.filter_queryset(self.get_queryset())))
 
 
@@ -338,11 +364,11 @@ class Import(generics.GenericAPIView):
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(responses={200: s.ImportReportSerializer, 201: s.ImportReportSerializer})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = _valid(request, s.ImportSerializer)
         text = data["content"] if "content" in data else _decoded(data["file"])
         report = imports.postings_import(
-            user=request.user,
+            user=signed_in(request),
             kind=data["kind"],
             rows=imports.parse_rows(file_format=data["format"], text=text),
             dry_run=data["dry_run"],
@@ -362,26 +388,26 @@ class Import(generics.GenericAPIView):
         return Response(body, status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED)
 
 
-def _decoded(upload) -> str:
+def _decoded(upload: UploadedFile) -> str:
     try:
         return upload.read().decode("utf-8")
     except UnicodeDecodeError as error:
         raise DjangoValidationError({"file": [_("The file must be UTF-8 text.")]}) from error
 
 
-def _row_errors(report) -> ValidationError:
+def _row_errors(report: imports.ImportReport) -> ValidationError:
     return ValidationError({"rows": {str(row["row"]): row["errors"] for row in report.errors}})
 
 
 # --- Matches ----------------------------------------------------------------------------------------------
 
 
-def _match_response(request, match, status_code=status.HTTP_200_OK) -> Response:
+def _match_response(request: Request, match: Match, status_code: int = status.HTTP_200_OK) -> Response:
     match = match_selectors.access_match(user=request.user, pk=match.pk)
     return Response(s.MatchDetailSerializer(match, context={"request": request}).data, status_code)
 
 
-MATCH_ACTIONS = {
+MATCH_ACTIONS: dict[str, tuple[type[BaseSerializer] | None, Callable[..., object]]] = {
     # action → (request body, service)
     "accept": (s.AcceptSerializer, match_services.match_accept),
     "decline": (s.DeclineSerializer, match_services.match_decline),
@@ -393,14 +419,15 @@ MATCH_ACTIONS = {
 }
 
 
-def _match_action(name: str, summary: str):
+def _match_action(name: str, summary: str) -> Any:
+    """One of MatchViewSet's actions (DRF's `action`, as the decorator makes it)."""
     body, service = MATCH_ACTIONS[name]
 
     @extend_schema(request=body, responses=s.MatchDetailSerializer, summary=summary)
-    def act(self, request, pk=None):
-        match = match_selectors.access_match(user=request.user, pk=pk)
+    def act(self: "MatchViewSet", request: Request, pk: str | None = None) -> Response:
+        match = match_selectors.access_match(user=request.user, pk=self.kwargs["pk"])
         data = _valid(request, body) if body else {}
-        service(user=request.user, match=match, **data)
+        service(user=signed_in(request), match=match, **data)
         return _match_response(request, match)
 
     act.__name__ = name
@@ -415,24 +442,25 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     ordering_fields = ["created_at", "score"]
     lookup_value_regex = ID
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Match]:
         return match_selectors.matches_of(user=self.request.user)
 
-    def get_object(self):
+    def get_object(self) -> Match:
         return match_selectors.access_match(user=self.request.user, pk=self.kwargs["pk"])
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[s.MatchSerializer]:
         return s.MatchSerializer if self.action == "list" else s.MatchDetailSerializer
 
     @extend_schema(request=s.MatchCreateSerializer, responses={201: s.MatchDetailSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         """Pair a need with an offer by hand; it is introduced at once (secretariat)."""
         _secretariat_only(request)
         data = _valid(request, s.MatchCreateSerializer)
-        need = selectors.access_posting(user=request.user, kind="need", pk=data["need"])
-        offer = selectors.access_posting(user=request.user, kind="offer", pk=data["offer"])
+        # access_posting answers a posting of the kind asked for
+        need = cast(Need, selectors.access_posting(user=request.user, kind="need", pk=data["need"]))
+        offer = cast(Offer, selectors.access_posting(user=request.user, kind="offer", pk=data["offer"]))
         return _match_response(
-            request, match_services.match_create(user=request.user, need=need, offer=offer), 201
+            request, match_services.match_create(user=signed_in(request), need=need, offer=offer), 201
         )
 
     accept = _match_action("accept", "Accept the match, with a message for the other side (a side)")
@@ -446,12 +474,12 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(methods=["get"], responses=s.NoteSerializer(many=True))
     @extend_schema(methods=["post"], request=s.NoteSerializer, responses={201: s.NoteSerializer})
     @action(detail=True, methods=["get", "post"], permission_classes=[IsSecretariat], pagination_class=None)
-    def notes(self, request, pk=None):
+    def notes(self, request: Request, pk: str | None = None) -> Response:
         """The curators' internal notes on a match (secretariat only; never shown to the sides)."""
-        match = match_selectors.access_match(user=request.user, pk=pk)
+        match = match_selectors.access_match(user=request.user, pk=self.kwargs["pk"])
         if request.method == "POST":
             note = match_services.match_note_add(
-                user=request.user, match=match, **_valid(request, s.NoteSerializer)
+                user=signed_in(request), match=match, **_valid(request, s.NoteSerializer)
             )
             return Response(s.NoteSerializer(note).data, status.HTTP_201_CREATED)
         return Response(s.NoteSerializer(match.notes.select_related("author"), many=True).data)
@@ -468,7 +496,7 @@ class PostingQueue(generics.ListAPIView):
     pagination_class = None
     filter_backends = []
 
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         rows = [
             {
                 "kind": kind,
@@ -481,7 +509,7 @@ class PostingQueue(generics.ListAPIView):
             for kind, model in (("need", Need), ("offer", Offer))
             for posting in selectors.validation_queue(model=model)
         ]
-        rows.sort(key=lambda row: row["submitted_at"])
+        rows.sort(key=lambda row: cast(datetime, row["submitted_at"]))  # set when a posting is submitted
         return Response(s.QueuedPostingSerializer(rows, many=True).data)
 
 
@@ -493,7 +521,7 @@ class MatchQueue(generics.ListAPIView):
     filterset_class = filters.MatchQueueFilter
     filter_backends = [DjangoFilterBackend]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Match]:
         return match_selectors.match_queue(filters=match_selectors.QueueFilters())
 
 
@@ -504,10 +532,10 @@ class MatchBulkCuration(generics.GenericAPIView):
     serializer_class = s.BulkCurationSerializer
 
     @extend_schema(responses=s.BulkResultSerializer)
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = _valid(request, s.BulkCurationSerializer)
         done, skipped = match_services.matches_curate_bulk(
-            user=request.user,
+            user=signed_in(request),
             match_ids=data["matches"],
             action=data["action"],
         )
@@ -523,7 +551,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.NotificationSerializer
     filter_backends = []
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Notification]:
         queryset = notification_selectors.notifications_of(user=self.request.user)
         if self.request.query_params.get("unread") in ("true", "1"):
             queryset = queryset.filter(read_at__isnull=True)
@@ -531,9 +559,9 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=s.MarkReadSerializer, responses=s.MarkedSerializer)
     @action(detail=False, methods=["post"], url_path="mark-read")
-    def mark_read(self, request):
+    def mark_read(self, request: Request) -> Response:
         data = _valid(request, s.MarkReadSerializer)
-        marked = outbox.notifications_mark_read(user=request.user, ids=data.get("ids"))
+        marked = outbox.notifications_mark_read(user=signed_in(request), ids=data.get("ids"))
         return Response({"marked": marked})
 
 
@@ -542,13 +570,13 @@ class NotificationPreferences(generics.GenericAPIView):
 
     serializer_class = s.PreferencesSerializer
 
-    def get(self, request):
-        return Response(notification_selectors.notification_preferences_of(user=request.user))
+    def get(self, request: Request) -> Response:
+        return Response(notification_selectors.notification_preferences_of(user=signed_in(request)))
 
-    def put(self, request):
+    def put(self, request: Request) -> Response:
         data = _valid(request, s.PreferencesSerializer)
-        outbox.preferences_save(user=request.user, frequencies=data)
-        return Response(notification_selectors.notification_preferences_of(user=request.user))
+        outbox.preferences_save(user=signed_in(request), frequencies=data)
+        return Response(notification_selectors.notification_preferences_of(user=signed_in(request)))
 
 
 # --- Mentoring --------------------------------------------------------------------------------------------
@@ -561,7 +589,7 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filter_backends = []
     lookup_value_regex = ID
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[MentoringPairing]:
         if permissions.is_secretariat(self.request.user):
             queryset = MentoringPairing.objects.all()
         else:
@@ -574,25 +602,25 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             .order_by("-created_at")
         )
 
-    def get_object(self):
+    def get_object(self) -> MentoringPairing:
         return mentoring_selectors.access_pairing(user=self.request.user, pk=self.kwargs["pk"])
 
     @extend_schema(request=s.CheckInSerializer, responses={201: s.CheckInSerializer})
     @action(detail=True, methods=["post"], url_path="check-ins")
-    def check_ins(self, request, pk=None):
+    def check_ins(self, request: Request, pk: str | None = None) -> Response:
         """Record a check-in on the pairing (either side, or the secretariat)."""
         pairing = self.get_object()
         data = _valid(request, s.CheckInSerializer)
-        check_in = mentoring_services.check_in_add(user=request.user, pairing=pairing, **data)
+        check_in = mentoring_services.check_in_add(user=signed_in(request), pairing=pairing, **data)
         return Response(s.CheckInSerializer(check_in).data, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.MilestoneSerializer, responses={201: s.MilestoneSerializer})
     @action(detail=True, methods=["post"])
-    def milestones(self, request, pk=None):
+    def milestones(self, request: Request, pk: str | None = None) -> Response:
         """Add a milestone with its due date."""
         pairing = self.get_object()
         data = _valid(request, s.MilestoneSerializer)
-        milestone = mentoring_services.milestone_add(user=request.user, pairing=pairing, **data)
+        milestone = mentoring_services.milestone_add(user=signed_in(request), pairing=pairing, **data)
         return Response(s.MilestoneSerializer(milestone).data, status.HTTP_201_CREATED)
 
 
@@ -611,23 +639,23 @@ class TokenViewSet(
     filter_backends = []
     pagination_class = None
 
-    def get_queryset(self):
-        return selectors.api_tokens_of(user=self.request.user)
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        return selectors.api_tokens_of(user=signed_in(self.request))
 
-    def get_object(self):
-        return selectors.access_api_token(user=self.request.user, token_key=self.kwargs["token_key"])
+    def get_object(self) -> ApiToken:
+        return selectors.access_api_token(user=signed_in(self.request), token_key=self.kwargs["token_key"])
 
-    def get_permissions(self):
+    def get_permissions(self) -> Sequence["_SupportsHasPermission"]:
         if self.action == "create":
             return [SignedInWithSession()]
         return super().get_permissions()
 
     @extend_schema(request=s.TokenCreateSerializer, responses={201: s.NewTokenSerializer})
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(request, s.TokenCreateSerializer)
-        token, secret = services.api_token_create(user=request.user, **data)
+        token, secret = services.api_token_create(user=signed_in(request), **data)
         token.token = secret
         return Response(s.NewTokenSerializer(token).data, status.HTTP_201_CREATED)
 
-    def perform_destroy(self, instance):
-        services.api_token_revoke(user=self.request.user, token=instance)
+    def perform_destroy(self, instance: ApiToken) -> None:
+        services.api_token_revoke(user=signed_in(self.request), token=instance)

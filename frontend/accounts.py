@@ -1,16 +1,19 @@
 """django-allauth hooks: sign-up asks for the person's public name; a signed-in person who has none yet (an
 account from before names were asked) is asked for it before going on; a new password revokes API tokens."""
 
+from typing import Any
 from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from django import forms
 from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import ngettext
 
 from marketplace import permissions, services
+from marketplace.models import User
 
 from .forms import public_name_field
 
@@ -21,7 +24,7 @@ class SignupForm(forms.Form):
     name = public_name_field()
     field_order = ["name"]
 
-    def signup(self, request, user) -> None:
+    def signup(self, request: HttpRequest, user: User) -> None:
         services.user_public_name_set(user=user, name=self.cleaned_data["name"])
 
 
@@ -30,7 +33,7 @@ def public_name_url(next_url: str) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    def set_password(self, user, password) -> None:
+    def set_password(self, user: User, password: str) -> None:
         """A password change or reset also revokes every API token, and says so."""
         super().set_password(user, password)
         revoked = services.api_tokens_revoke_all(user=user)
@@ -45,7 +48,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 % {"count": revoked},
             )
 
-    def post_login(self, request, user, **kwargs):
+    def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponse:
         response = super().post_login(request, user, **kwargs)
         if not permissions.has_public_name(user) and response.has_header("Location"):
             response["Location"] = public_name_url(response["Location"])

@@ -13,7 +13,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 def compile_all(locale_dir: Path = LOCALE_DIR) -> list[Path]:
     """Write each catalogue's .mo beside its .po when missing or older; returns those written."""
-    written = []
+    written: list[Path] = []
     for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:

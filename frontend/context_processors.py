@@ -1,8 +1,10 @@
+from django.http import HttpRequest
+
 from marketplace import permissions
 from notifications import selectors as notification_selectors
 
 
-def roles(request):
+def roles(request: HttpRequest) -> dict[str, bool | int]:
     """What the navigation needs to know about the visitor."""
     user = request.user
     return {

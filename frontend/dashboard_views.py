@@ -2,13 +2,15 @@
 
 import csv
 import math
+from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from config.public_cache import public_page
 from marketplace.imports import spreadsheet_safe
+from marketplace.models import Need
 from matching import dashboard
 
 BAR_ROWS = 12  # a chart shows the widest gaps; the table and the CSV have every row
@@ -16,7 +18,7 @@ BAR_LENGTH = 288  # SVG units of the longest bar (the chart is 600 wide: labels,
 MAP_WIDTH, MAP_HEIGHT = 360, 180  # degrees: an equirectangular projection, one unit per degree
 
 
-def _bars(rows: list[dashboard.GapRow]) -> dict:
+def _bars(rows: list[dashboard.GapRow]) -> dict[str, Any]:
     shown = rows[:BAR_ROWS]
     largest = max([max(row.needs, row.offers) for row in shown] or [1]) or 1
     return {
@@ -33,7 +35,7 @@ def _bars(rows: list[dashboard.GapRow]) -> dict:
     }
 
 
-def _map_points(rows: list[dashboard.CountryRow]) -> list[dict]:
+def _map_points(rows: list[dashboard.CountryRow]) -> list[dict[str, Any]]:
     largest = max([max(row.needs, row.offers) for row in rows] or [1]) or 1
 
     def radius(count: int) -> float:
@@ -58,13 +60,18 @@ def _gaps(name: str) -> list[dashboard.GapRow]:
     return dashboard.gaps_by_term(dashboard.GAP_SCHEMES[name])
 
 
-def _chart(name: str, title: str) -> dict:
+def _published_day(need: Need) -> str:
+    assert need.published_at is not None  # an open need has been published
+    return need.published_at.date().isoformat()
+
+
+def _chart(name: str, title: str) -> dict[str, Any]:
     table = _gaps(name)
     return {"name": name, "title": title, "table": table, "bars": _bars(table)}
 
 
 @public_page
-def dashboard_page(request):
+def dashboard_page(request: HttpRequest) -> HttpResponse:
     countries = dashboard.by_country()
     return render(
         request,
@@ -86,7 +93,8 @@ def dashboard_page(request):
     )
 
 
-def dashboard_csv(request, table: str):
+def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
+    rows: list[list[Any]]
     if table in (*dashboard.GAP_SCHEMES, "regions"):
         header = ["code", "label", "open_needs", "open_offers", "gap"]
         rows = [[r.code, r.label, r.needs, r.offers, r.gap] for r in _gaps(table)]
@@ -96,7 +104,7 @@ def dashboard_csv(request, table: str):
     elif table == "waiting":
         header = ["need_id", "title", "poster", "published_at", "days_waiting"]
         rows = [
-            [w.need.pk, w.need.title, str(w.need.poster), w.need.published_at.date().isoformat(), w.days]
+            [w.need.pk, w.need.title, str(w.need.poster), _published_day(w.need), w.days]
             for w in dashboard.needs_waiting_longest(limit=100)
         ]
     else:

@@ -1,6 +1,9 @@
 """Page forms. They only turn request data into Python values; the services validate and write, and their
 errors are shown on the matching fields (see `apply_service_errors`)."""
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, cast, overload
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import fields_for_model
@@ -22,31 +25,55 @@ from marketplace.models import (
     validate_public_name,
 )
 from matching.models import CloseReason, DeclineReason, MatchOutcome, Outcome
-from mentoring.models import MentoringForm
+from mentoring.models import MentoringForm, MentoringRequest
 from notifications import kinds
 from notifications.models import Frequency
+
+if TYPE_CHECKING:  # the stubs' text-or-lazy-text alias (django_stubs_ext is a type-checking aid only)
+    from django_stubs_ext import StrOrPromise
+
+# A choice of a form field: (value, label); and a group of them under a heading.
+Choice: TypeAlias = tuple[Any, "StrOrPromise"]
+ChoiceGroup: TypeAlias = tuple["StrOrPromise", list[Choice]]
+# What `selectors.filter_choices()` answers: each vocabulary's terms and the Parties, as dictionaries.
+FilterChoices: TypeAlias = Mapping[str, Sequence[Mapping[str, Any]]]
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def _term_choices(scheme: str, grouped: bool = False, *, cached: dict | None = None):
+@overload
+def _term_choices(
+    scheme: str, grouped: Literal[False] = False, *, cached: FilterChoices | None = None
+) -> list[Choice]: ...
+@overload
+def _term_choices(
+    scheme: str, grouped: Literal[True], *, cached: FilterChoices | None = None
+) -> list[ChoiceGroup]: ...
+def _term_choices(
+    scheme: str, grouped: bool = False, *, cached: FilterChoices | None = None
+) -> list[Choice] | list[ChoiceGroup]:
     """A vocabulary's choices; `cached`: `selectors.filter_choices()` when the caller already has it."""
     terms = (cached or selectors.filter_choices())[scheme]
     if not grouped:
         return [(term["code"], term["label"]) for term in terms]
-    groups: dict[str, list] = {}
+    groups: dict[str, list[Choice]] = {}
     for term in terms:
         groups.setdefault(term["group"], []).append((term["code"], term["label"]))
     names = {"thematic-programme": _("Thematic programmes"), "cross-cutting": _("Cross-cutting issues")}
     return [(names.get(group, group), choices) for group, choices in groups.items()]
 
 
-def _party_choices(*, cached: dict | None = None):
+def _party_choices(*, cached: FilterChoices | None = None) -> list[Choice]:
     parties = (cached or selectors.filter_choices())["parties"]
     return [(party["code"], party["name"]) for party in sorted(parties, key=lambda party: party["name"])]
 
 
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """One of the form's choice fields (its own copy, whose choices are set per form)."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
+def apply_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: on the field it names, else at the top."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
@@ -62,11 +89,14 @@ CLOSING_FIELDS = ("contact_name", "contact_email", "contact_phone", "expires_on"
 class PostingForm(forms.Form):
     """Fields shared by needs and offers; facets are vocabulary codes."""
 
-    model = None
+    model: type[Need] | type[Offer] | None = None  # NeedForm's and OfferForm's
     scalar_fields: tuple[str, ...] = ()
+    support_label: "StrOrPromise"  # NeedForm's and OfferForm's
+    countries_label: "StrOrPromise"
 
-    def __init__(self, *args, poster_choices=None, **kwargs):
+    def __init__(self, *args: Any, poster_choices: Sequence[Choice] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        assert self.model is not None, "a need's or an offer's form"
         generated = fields_for_model(self.model, fields=self.scalar_fields)
         for name in self.scalar_fields:
             if name in generated and name not in self.declared_fields:
@@ -106,11 +136,11 @@ class PostingForm(forms.Form):
         described = [name for name in self.scalar_fields if name not in (*PICKER_FIELDS, *CLOSING_FIELDS)]
         self.order_fields(["poster", "kind", *described, *PICKER_FIELDS, *CLOSING_FIELDS])
 
-    def data_for_service(self) -> dict:
+    def data_for_service(self) -> dict[str, Any]:
         return {name: value for name, value in self.cleaned_data.items() if name != "poster"}
 
     @classmethod
-    def initial_from(cls, posting) -> dict:
+    def initial_from(cls, posting: Need | Offer) -> dict[str, Any]:
         initial = {name: getattr(posting, name) for name in cls.scalar_fields}
         for relation in ("subjects", "gbf_targets", "support_types"):
             initial[relation] = [term.code for term in getattr(posting, relation).all()]
@@ -138,16 +168,16 @@ class OfferForm(PostingForm):
 POSTING_FORMS = {"need": NeedForm, "offer": OfferForm}
 
 
-def need_poster_choices(user) -> list[tuple[str, str]]:
-    parties = [(f"party:{p.code}", p.name) for p in selectors.focal_point_parties(user=user)]
+def need_poster_choices(user: User) -> list[Choice]:
+    parties: list[Choice] = [(f"party:{p.code}", p.name) for p in selectors.focal_point_parties(user=user)]
     organizations = [
         (f"org:{o.pk}", o.name) for o in selectors.organizations_of(user=user, approved_only=True)
     ]
     return parties + organizations
 
 
-def offer_poster_choices(user) -> list[tuple[str, str]]:
-    choices = [("expert", _("Myself, as an expert"))] if hasattr(user, "expert_profile") else []
+def offer_poster_choices(user: User) -> list[Choice]:
+    choices: list[Choice] = [("expert", _("Myself, as an expert"))] if hasattr(user, "expert_profile") else []
     return choices + [
         (f"org:{o.pk}", o.name) for o in selectors.organizations_of(user=user, approved_only=True)
     ]
@@ -180,9 +210,9 @@ class FocalPointRequestForm(forms.Form):
         help_text=_("Your position and how the secretariat can verify your nomination."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["party"].choices = _party_choices()
+        choice_field(self, "party").choices = _party_choices()
 
 
 class RoleDecisionForm(forms.Form):
@@ -226,11 +256,11 @@ class ExpertProfileForm(forms.ModelForm):
         model = ExpertProfile
         fields = ["bio", "expertise", "availability"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cached = selectors.filter_choices()
-        self.fields["subjects"].choices = _term_choices(Scheme.SUBJECT, grouped=True, cached=cached)
-        self.fields["countries"].choices = _party_choices(cached=cached)
+        choice_field(self, "subjects").choices = _term_choices(Scheme.SUBJECT, grouped=True, cached=cached)
+        choice_field(self, "countries").choices = _party_choices(cached=cached)
         if self.instance.pk:
             self.initial.setdefault("languages", self.instance.languages)
             self.initial.setdefault("subjects", [t.code for t in self.instance.subjects.all()])
@@ -317,9 +347,9 @@ class InterestForm(forms.Form):
     own = forms.TypedChoiceField(label=_("With your posting"), coerce=int)
     message = MESSAGE
 
-    def __init__(self, *args, own_postings=(), **kwargs):
+    def __init__(self, *args: Any, own_postings: Iterable[Need | Offer] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["own"].choices = [(posting.pk, posting.title) for posting in own_postings]
+        choice_field(self, "own").choices = [(posting.pk, posting.title) for posting in own_postings]
 
 
 class QueueFilterForm(forms.Form):
@@ -331,29 +361,30 @@ class QueueFilterForm(forms.Form):
         label=_("Waiting at least (days)"), required=False, min_value=0, max_value=3650
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["subject"].choices = [("", _("Any"))] + _term_choices(Scheme.SUBJECT)
+        choice_field(self, "subject").choices = [("", _("Any")), *_term_choices(Scheme.SUBJECT)]
 
 
 class BulkCurationForm(forms.Form):
     action = forms.ChoiceField(choices=[("introduce", _("Introduce")), ("dismiss", _("Dismiss"))])
     matches = forms.TypedMultipleChoiceField(coerce=int)
 
-    def __init__(self, *args, match_ids=(), **kwargs):
+    def __init__(self, *args: Any, match_ids: Iterable[int] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["matches"].choices = [(pk, pk) for pk in match_ids]
+        choice_field(self, "matches").choices = [(pk, pk) for pk in match_ids]
 
 
 class ManualMatchForm(forms.Form):
     need = forms.TypedChoiceField(label=_("Need"), coerce=int)
     offer = forms.TypedChoiceField(label=_("Offer"), coerce=int)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field, model in (("need", Need), ("offer", Offer)):
+        models: tuple[tuple[str, type[Need] | type[Offer]], ...] = (("need", Need), ("offer", Offer))
+        for field, model in models:
             postings = selectors.published_postings(model=model).order_by("title")
-            self.fields[field].choices = [(p.pk, f"{p.title} — {p.poster}") for p in postings]
+            choice_field(self, field).choices = [(p.pk, f"{p.title} — {p.poster}") for p in postings]
 
 
 # --- Notifications ------------------------------------------------------------------------------------------
@@ -362,19 +393,29 @@ class ManualMatchForm(forms.Form):
 class PreferencesForm(forms.Form):
     """One choice of frequency per kind of notification."""
 
-    def __init__(self, *args, current=None, **kwargs):
+    def __init__(self, *args: Any, current: Mapping[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         current = current or {}
         for kind, label in kinds.CHOICES:
             self.fields[kind] = forms.ChoiceField(
-                label=label, choices=Frequency.choices, initial=current.get(kind, Frequency.INSTANT)
+                label=cast("StrOrPromise", label),  # gettext_lazy texts, typed Promise in notifications.kinds
+                choices=Frequency.choices,
+                initial=current.get(kind, Frequency.INSTANT),
             )
 
 
 # --- Mentoring ----------------------------------------------------------------------------------------------
 
-FORMS_FIELD = {"widget": forms.CheckboxSelectMultiple, "choices": MentoringForm.choices}
-LANGUAGES_FIELD = {"widget": forms.CheckboxSelectMultiple, "choices": Language.choices}
+
+class CheckboxChoices(TypedDict):
+    """Keyword arguments of a MultipleChoiceField shown as checkboxes."""
+
+    widget: type[forms.Widget]
+    choices: Sequence[Choice]
+
+
+FORMS_FIELD = CheckboxChoices(widget=forms.CheckboxSelectMultiple, choices=MentoringForm.choices)
+LANGUAGES_FIELD = CheckboxChoices(widget=forms.CheckboxSelectMultiple, choices=Language.choices)
 
 
 class MentorForm(forms.Form):
@@ -393,13 +434,15 @@ class MentorForm(forms.Form):
     website = forms.URLField(label=_("Your clearing-house website"), required=False)
     is_active = forms.BooleanField(label=_("Accepting mentees"), required=False, initial=True)
 
-    def __init__(self, *args, identities=(), **kwargs):
+    def __init__(self, *args: Any, identities: Sequence[Choice] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentor_as"].choices = identities
+        choice_field(self, "mentor_as").choices = identities
 
 
-def mentor_identities(user) -> list[tuple[str, str]]:
-    choices = [(f"party:{party.code}", party.name) for party in selectors.focal_point_parties(user=user)]
+def mentor_identities(user: User) -> list[Choice]:
+    choices: list[Choice] = [
+        (f"party:{party.code}", party.name) for party in selectors.focal_point_parties(user=user)
+    ]
     choices += [
         (f"org:{membership.organization_id}", membership.organization.name)
         for membership in user.memberships.filter(
@@ -422,9 +465,11 @@ class MentoringRequestForm(forms.Form):
         help_text=_("Where your national clearing-house stands, and what you want it to become."),
     )
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["party"].choices = [(p.code, p.name) for p in selectors.focal_point_parties(user=user)]
+        choice_field(self, "party").choices = [
+            (p.code, p.name) for p in selectors.focal_point_parties(user=user)
+        ]
 
 
 class CohortForm(forms.Form):
@@ -433,9 +478,9 @@ class CohortForm(forms.Form):
         label=_("Mentees"), coerce=int, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, open_requests=(), **kwargs):
+    def __init__(self, *args: Any, open_requests: Iterable[MentoringRequest] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["requests"].choices = [(r.pk, r.party.name) for r in open_requests]
+        choice_field(self, "requests").choices = [(r.pk, r.party.name) for r in open_requests]
 
 
 class MilestoneForm(forms.Form):

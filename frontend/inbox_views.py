@@ -1,9 +1,12 @@
 """The notification inbox, e-mail preferences, and the signed one-click unsubscribe page."""
 
+from typing import Any, cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -11,14 +14,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from marketplace import selectors, services
+from marketplace.models import User
 from notifications import kinds, outbox
 from notifications import selectors as notification_selectors
 
 from . import forms
+from .views import SignedInRequest
 
 
 @login_required
-def inbox(request):
+def inbox(request: SignedInRequest) -> HttpResponse:
     notifications = notification_selectors.notifications_of(user=request.user)
     page = Paginator(notifications, 30).get_page(request.GET.get("page"))
     items = [(notification, outbox.render(notification)) for notification in page]
@@ -27,13 +32,13 @@ def inbox(request):
 
 @login_required
 @require_POST
-def inbox_mark_read(request):
+def inbox_mark_read(request: SignedInRequest) -> HttpResponse:
     outbox.notifications_mark_read(user=request.user)
     return redirect("inbox")
 
 
 @login_required
-def preferences(request):
+def preferences(request: SignedInRequest) -> HttpResponse:
     current = notification_selectors.notification_preferences_of(user=request.user)
     form = forms.PreferencesForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
@@ -49,13 +54,15 @@ def preferences(request):
 
 @csrf_exempt  # the signed token is the credential; mail clients POST here without a session (RFC 8058)
 @never_cache  # the link is a credential
-def unsubscribe(request, token: str):
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows one button; POST (the button, or a mail client's one-click request) unsubscribes."""
     try:
-        user, kind = outbox.unsubscribe_target(token)
+        target, kind = outbox.unsubscribe_target(token)
     except ValidationError as error:
         return render(request, "frontend/unsubscribe.html", {"error": error.messages[0]}, status=400)
-    context = {
+    # the project's user model (AUTH_USER_MODEL): notifications know it as an AbstractBaseUser
+    user = cast(User, target)
+    context: dict[str, Any] = {
         "label": kinds.get(kind).label if kind else _("all e-mails"),
         "email": outbox.masked_address(user.email),  # whoever holds the link sees no full address
     }
@@ -66,7 +73,7 @@ def unsubscribe(request, token: str):
 
 
 @login_required
-def api_tokens(request):
+def api_tokens(request: SignedInRequest) -> HttpResponse:
     """Personal API tokens: create one (its secret shown this once), see them, revoke them."""
     form = forms.ApiTokenForm(request.POST or None)
     secret = None
@@ -86,7 +93,7 @@ def api_tokens(request):
 
 @login_required
 @require_POST
-def api_token_revoke(request, token_key: str):
+def api_token_revoke(request: SignedInRequest, token_key: str) -> HttpResponse:
     token = selectors.access_api_token(user=request.user, token_key=token_key)
     services.api_token_revoke(user=request.user, token=token)
     messages.success(request, _("The token is revoked: programs using it are refused from now on."))

@@ -1,26 +1,31 @@
 """Pages for matches: my matches, a match's page with its actions, expressing interest, case studies."""
 
+from collections.abc import Callable
+from typing import Any, TypeAlias, cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace import permissions, selectors
+from marketplace.models import Need, Offer, User
 from matching import lifecycle, services
 from matching import permissions as match_permissions
 from matching import selectors as match_selectors
 from matching.explanations import reason_lines
-from matching.models import ACCEPTED_STATUSES, MatchStatus
+from matching.models import ACCEPTED_STATUSES, Match, MatchStatus
 
 from . import forms
-from .views import public_name_required
+from .views import SignedInRequest, public_name_required
 
 
 @login_required
-def my_matches(request):
+def my_matches(request: SignedInRequest) -> HttpResponse:
     matches = list(match_selectors.matches_of(user=request.user))
     waiting = [m for m in matches if m.status in lifecycle.AWAITING_ANSWER]
     active = [m for m in matches if m.status in ACCEPTED_STATUSES]
@@ -28,7 +33,7 @@ def my_matches(request):
     return render(request, "frontend/my_matches.html", {"waiting": waiting, "active": active, "ended": ended})
 
 
-def _action_forms(allowed: set[str]) -> dict:
+def _action_forms(allowed: set[str]) -> dict[str, Form | bool | None]:
     return {
         "accept": forms.AcceptForm() if "accept" in allowed else None,
         "decline": forms.DeclineForm() if "decline" in allowed else None,
@@ -41,7 +46,7 @@ def _action_forms(allowed: set[str]) -> dict:
 
 
 @login_required
-def match_detail(request, pk: int):
+def match_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     match = match_selectors.access_match(user=request.user, pk=pk)
     sides = match_permissions.sides_of(request.user, match)
     is_curator = permissions.is_secretariat(request.user)
@@ -86,7 +91,8 @@ def match_detail(request, pk: int):
 
 
 # action → (form class or None, service call taking user, match and the form's cleaned data)
-ACTIONS = {
+ServiceCall: TypeAlias = Callable[[User, Match, dict[str, Any]], object]
+ACTIONS: dict[str, tuple[type[Form] | None, ServiceCall]] = {
     "accept": (forms.AcceptForm, lambda u, m, d: services.match_accept(user=u, match=m, **d)),
     "decline": (forms.DeclineForm, lambda u, m, d: services.match_decline(user=u, match=m, **d)),
     "start": (None, lambda u, m, d: services.match_start(user=u, match=m)),
@@ -129,7 +135,7 @@ DONE = {
 
 @login_required
 @require_POST
-def match_act(request, pk: int, action: str):
+def match_act(request: SignedInRequest, pk: int, action: str) -> HttpResponse:
     """Every action on a match: the form's values go to the service; its errors come back as messages."""
     if action not in ACTIONS:
         raise Http404
@@ -138,7 +144,10 @@ def match_act(request, pk: int, action: str):
     form = form_class(request.POST) if form_class else None
     try:
         if form is not None and not form.is_valid():
-            raise ValidationError([f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()])
+            raise ValidationError(
+                # an ErrorList yields its messages (str); the stubs say its items (ValidationError too)
+                [f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()]  # type: ignore[arg-type]
+            )
         call(request.user, match, form.cleaned_data if form else {})
         messages.success(request, str(DONE[action]))
     except ValidationError as error:
@@ -148,7 +157,7 @@ def match_act(request, pk: int, action: str):
 
 @public_name_required
 @require_POST
-def express_interest(request, kind: str, pk: int):
+def express_interest(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     """From a published posting: propose one of your own postings of the other kind to its owners."""
     other = selectors.access_posting(user=request.user, kind=kind, pk=pk)
     own_postings = selectors.postings_to_answer_with(user=request.user, posting=other)
@@ -156,7 +165,8 @@ def express_interest(request, kind: str, pk: int):
     if not form.is_valid():
         messages.error(request, _("Choose one of your published postings."))
         return redirect("posting_detail", kind=kind, pk=pk)
-    own = get_object_or_404(own_postings, pk=form.cleaned_data["own"])
+    # a queryset of needs or of offers: mypy would solve get_object_or_404's type to their base, Posting
+    own = cast("Need | Offer", get_object_or_404(own_postings, pk=form.cleaned_data["own"]))
     try:
         match = services.match_express_interest(
             user=request.user, own=own, other_posting=other, message=form.cleaned_data["message"]
@@ -168,7 +178,7 @@ def express_interest(request, kind: str, pk: int):
     return redirect("match_detail", pk=match.pk)
 
 
-def case_studies(request):
+def case_studies(request: HttpRequest) -> HttpResponse:
     """Stories both sides consented to and the secretariat approved."""
     studies = match_selectors.case_studies_public()
     return render(request, "frontend/case_studies.html", {"studies": studies})

@@ -1,9 +1,11 @@
 """Mentoring pages for mentors and mentees: declare mentoring capacity, ask for a mentor, follow a pairing."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,11 +17,11 @@ from mentoring import services as mentoring_services
 from mentoring.models import MentoringMilestone, MentoringPairing, PairingStatus
 
 from . import forms
-from .views import poster_arguments, public_name_required
+from .views import SignedInRequest, poster_arguments, public_name_required
 
 
 @login_required
-def mentoring_home(request):
+def mentoring_home(request: SignedInRequest) -> HttpResponse:
     parties = selectors.focal_point_parties(user=request.user)
     return render(
         request,
@@ -34,7 +36,7 @@ def mentoring_home(request):
 
 
 @public_name_required
-def mentor_declare(request):
+def mentor_declare(request: SignedInRequest) -> HttpResponse:
     identities = forms.mentor_identities(request.user)
     if not identities:
         raise PermissionDenied
@@ -55,9 +57,9 @@ def mentor_declare(request):
 
 
 @login_required
-def mentoring_request(request):
+def mentoring_request(request: SignedInRequest) -> HttpResponse:
     form = forms.MentoringRequestForm(request.POST or None, user=request.user)
-    if not form.fields["party"].choices:
+    if not forms.choice_field(form, "party").choices:
         raise PermissionDenied
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -74,12 +76,12 @@ def mentoring_request(request):
     return render(request, "frontend/simple_form.html", {"form": form, "title": _("Ask for a mentor")})
 
 
-def _pairing(request, pk: int) -> MentoringPairing:
+def _pairing(request: SignedInRequest, pk: int) -> MentoringPairing:
     return mentoring_selectors.access_pairing(user=request.user, pk=pk)
 
 
 @login_required
-def pairing_detail(request, pk: int):
+def pairing_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     pairing = _pairing(request, pk)
     return render(
         request,
@@ -98,7 +100,7 @@ def pairing_detail(request, pk: int):
 
 @login_required
 @require_POST
-def pairing_act(request, pk: int, action: str):
+def pairing_act(request: SignedInRequest, pk: int, action: str) -> HttpResponse:
     pairing = _pairing(request, pk)
     form_class = {
         "goals": forms.GoalsForm,
@@ -118,13 +120,14 @@ def pairing_act(request, pk: int, action: str):
         else:
             form = form_class(request.POST)
             if not form.is_valid():
-                raise ValidationError([" ".join(errors) for errors in form.errors.values()])
-            service = {
+                # an ErrorList yields its messages (str); the stubs say its items (ValidationError too)
+                raise ValidationError([" ".join(errors) for errors in form.errors.values()])  # type: ignore[arg-type]
+            services: dict[str, Callable[..., object]] = {
                 "goals": mentoring_services.pairing_goals_save,
                 "milestone": mentoring_services.milestone_add,
                 "check_in": mentoring_services.check_in_add,
-            }[action]
-            service(user=request.user, pairing=pairing, **form.cleaned_data)
+            }
+            services[action](user=request.user, pairing=pairing, **form.cleaned_data)
         messages.success(request, _("Saved."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -1,25 +1,32 @@
 """Server-rendered pages. Views read through selectors, write through services, and stay thin."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
+from typing import Any, Concatenate, ParamSpec, cast
 
 from allauth.account import views as allauth_views
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from config.public_cache import public_page
 from marketplace import lifecycle, permissions, selectors, services
-from marketplace.models import Language, Need, Offer, Organization, Party, PostingStatus, Region
+from marketplace.models import Language, Need, Offer, Organization, Party, PostingStatus, Region, User
 from matching import permissions as match_permissions
 from matching import selectors as matching_selectors
 
@@ -28,25 +35,41 @@ from .accounts import public_name_url
 
 PAGE_SIZE = 20
 
+_P = ParamSpec("_P")
 
-def _kind_or_404(kind: str):
+
+class HtmxHttpRequest(HttpRequest):
+    """A page's request, with what django-htmx's middleware adds: `htmx` (true for a request from HTMX)."""
+
+    htmx: HtmxDetails
+
+
+class SignedInRequest(HtmxHttpRequest):
+    """The request of a page behind `login_required` (or the decorators below): its user is signed in."""
+
+    user: User
+
+
+def _kind_or_404(kind: str) -> type[Need] | type[Offer]:
     if kind not in selectors.POSTING_MODELS:
         raise Http404
     return selectors.POSTING_MODELS[kind]
 
 
-def _secretariat_only(user) -> None:
+def _secretariat_only(user: User | AnonymousUser) -> None:
     if not permissions.is_secretariat(user):
         raise PermissionDenied
 
 
-def public_name_required(view):
+def public_name_required(
+    view: Callable[Concatenate[SignedInRequest, _P], HttpResponse],
+) -> Callable[Concatenate[SignedInRequest, _P], HttpResponse]:
     """Sign-in first, then the person's public name (the services refuse to post, express interest or mentor
     without one): ask for it, and come back here (to the page the form was on, after a POST)."""
 
     @login_required
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: SignedInRequest, *args: _P.args, **kwargs: _P.kwargs) -> HttpResponse:
         if permissions.has_public_name(request.user):
             return view(request, *args, **kwargs)
         back = request.get_full_path() if request.method == "GET" else request.META.get("HTTP_REFERER", "")
@@ -55,7 +78,7 @@ def public_name_required(view):
     return wrapped
 
 
-def safe_next(request, url: str | None, fallback: str) -> str:
+def safe_next(request: HttpRequest, url: str | None, fallback: str) -> str:
     """Where to go next: `url` when it is an address of this site, else `fallback` (never another site)."""
     if url and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -64,12 +87,14 @@ def safe_next(request, url: str | None, fallback: str) -> str:
     return fallback
 
 
-def secretariat_required(view):
+def secretariat_required(
+    view: Callable[Concatenate[SignedInRequest, _P], HttpResponse],
+) -> Callable[Concatenate[SignedInRequest, _P], HttpResponse]:
     """Sign-in first, then 403 for anyone who is not secretariat staff."""
 
     @login_required
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: SignedInRequest, *args: _P.args, **kwargs: _P.kwargs) -> HttpResponse:
         _secretariat_only(request.user)
         return view(request, *args, **kwargs)
 
@@ -77,7 +102,7 @@ def secretariat_required(view):
 
 
 @public_page
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     latest = {
         kind: selectors.as_cards(selectors.published_postings(model=model)).order_by("-published_at")[:8]
         for kind, model in selectors.POSTING_MODELS.items()
@@ -90,7 +115,7 @@ def home(request):
 
 
 @public_page
-def posting_list(request, kind: str):
+def posting_list(request: HtmxHttpRequest, kind: str) -> HttpResponse:
     model = _kind_or_404(kind)
     params = request.GET
     filters = selectors.PostingFilters(  # without NUL characters, which PostgreSQL refuses in text
@@ -137,7 +162,7 @@ def posting_list(request, kind: str):
 
 
 @public_page
-def posting_detail(request, kind: str, pk: int):
+def posting_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     posting = selectors.access_posting(user=request.user, kind=kind, pk=pk)
     is_owner = permissions.is_posting_owner(request.user, posting)
     return render(
@@ -160,7 +185,9 @@ def posting_detail(request, kind: str, pk: int):
     )
 
 
-def _interest_form(user, posting, is_owner: bool):
+def _interest_form(
+    user: User | AnonymousUser, posting: Need | Offer, is_owner: bool
+) -> forms.InterestForm | None:
     """Offer to express interest with one of the visitor's own published postings of the other kind."""
     if is_owner or not user.is_authenticated or posting.status != PostingStatus.PUBLISHED:
         return None
@@ -174,14 +201,20 @@ class MeaningSearchThrottle(SimpleRateThrottle):
 
     scope = "page_search_by_meaning"
 
-    def get_rate(self):
+    def allow_request(self, request: HttpRequest | Request, view: APIView | None) -> bool:
+        """DRF's check, here for a page (a Django request, no DRF view): it reads only the request's META
+        (`get_ident`), which both kinds of request have, and hands the view to `get_cache_key` below, which
+        does not read it."""
+        return super().allow_request(cast(Request, request), cast(APIView, view))
+
+    def get_rate(self) -> str | None:
         return settings.PAGE_SEARCH_RATE or None
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def poster_arguments(kind: str, choice: str) -> dict:
+def poster_arguments(kind: str, choice: str) -> dict[str, Any]:
     """The service's arguments for a poster picked in a form: "expert" (offers), "party:CODE", "org:ID"."""
     if kind == "offer" and choice == "expert":
         return {"as_expert": True}
@@ -194,7 +227,7 @@ def poster_arguments(kind: str, choice: str) -> dict:
 
 
 @public_name_required
-def posting_create(request, kind: str):
+def posting_create(request: SignedInRequest, kind: str) -> HttpResponse:
     _kind_or_404(kind)
     form_class = forms.POSTING_FORMS[kind]
     choices = (forms.need_poster_choices if kind == "need" else forms.offer_poster_choices)(request.user)
@@ -234,7 +267,7 @@ def posting_create(request, kind: str):
 
 @login_required
 @require_POST
-def posting_check(request, kind: str):
+def posting_check(request: SignedInRequest, kind: str) -> HttpResponse:
     """Inline validation for the posting form (HTMX, on each change): the form's own checks on what has been
     filled in so far, each field's message swapped into place; empty fields wait for the real submit.
     Nothing is saved."""
@@ -250,7 +283,7 @@ def posting_check(request, kind: str):
 
 
 @login_required
-def posting_edit(request, kind: str, pk: int):
+def posting_edit(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     posting = selectors.access_posting(user=request.user, kind=kind, pk=pk, for_edit=True)
     if posting.status not in lifecycle.EDITABLE_STATUSES:
         messages.error(
@@ -281,7 +314,7 @@ def posting_edit(request, kind: str, pk: int):
 
 @login_required
 @require_POST
-def posting_submit(request, kind: str, pk: int):
+def posting_submit(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     posting = selectors.access_posting(user=request.user, kind=kind, pk=pk, for_edit=True)
     try:
         services.posting_submit(user=request.user, posting=posting)
@@ -293,7 +326,7 @@ def posting_submit(request, kind: str, pk: int):
 
 @login_required
 @require_POST
-def posting_close(request, kind: str, pk: int):
+def posting_close(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     posting = selectors.access_posting(user=request.user, kind=kind, pk=pk, for_edit=True)
     form = forms.CloseForm(request.POST)
     try:
@@ -307,7 +340,7 @@ def posting_close(request, kind: str, pk: int):
 
 
 @login_required
-def my_postings(request):
+def my_postings(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "frontend/my_postings.html",
@@ -326,7 +359,7 @@ def my_postings(request):
 
 
 @login_required
-def validation_queue(request):
+def validation_queue(request: SignedInRequest) -> HttpResponse:
     _secretariat_only(request.user)
     return render(
         request,
@@ -345,7 +378,7 @@ def validation_queue(request):
 
 @login_required
 @require_POST
-def posting_moderate(request, kind: str, pk: int):
+def posting_moderate(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     _secretariat_only(request.user)
     posting = selectors.access_posting(user=request.user, kind=kind, pk=pk)
     form = forms.ModerationForm(request.POST)
@@ -362,14 +395,21 @@ def posting_moderate(request, kind: str, pk: int):
         messages.success(request, _("Decision recorded for “%(title)s”.") % {"title": posting.title})
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    back_to_queue = request.POST.get("next") == reverse("validation_queue")
     return redirect(
-        request.POST.get("next")
-        if request.POST.get("next") == reverse("validation_queue")
+        reverse("validation_queue")
+        if back_to_queue
         else reverse("posting_detail", kwargs={"kind": kind, "pk": pk})
     )
 
 
-def _record_decision(http_request, *, approve, reject, target: dict):
+def _record_decision(
+    http_request: SignedInRequest,
+    *,
+    approve: Callable[..., object],
+    reject: Callable[..., object],
+    target: dict[str, Any],
+) -> HttpResponse:
     """The secretariat's approval or rejection, with a note, from the validation queue; `target`: the
     service's argument naming what is decided."""
     form = forms.RoleDecisionForm(http_request.POST)
@@ -386,7 +426,7 @@ def _record_decision(http_request, *, approve, reject, target: dict):
 
 @secretariat_required
 @require_POST
-def focal_point_decide(request, pk: int):
+def focal_point_decide(request: SignedInRequest, pk: int) -> HttpResponse:
     return _record_decision(
         request,
         approve=services.focal_point_request_approve,
@@ -397,7 +437,7 @@ def focal_point_decide(request, pk: int):
 
 @secretariat_required
 @require_POST
-def organization_decide(request, pk: int):
+def organization_decide(request: SignedInRequest, pk: int) -> HttpResponse:
     return _record_decision(
         request,
         approve=services.organization_approve,
@@ -410,7 +450,7 @@ def organization_decide(request, pk: int):
 
 
 @login_required
-def focal_point_request(request):
+def focal_point_request(request: SignedInRequest) -> HttpResponse:
     form = forms.FocalPointRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -430,7 +470,7 @@ def focal_point_request(request):
 
 
 @login_required
-def public_name(request):
+def public_name(request: SignedInRequest) -> HttpResponse:
     """The name others see; asked at sign-in of accounts that have none, and before posting."""
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), reverse("my_postings"))
     form = forms.PublicNameForm(request.POST or None, initial={"name": request.user.name})
@@ -450,7 +490,7 @@ def public_name(request):
 
 
 @login_required
-def expert_profile(request):
+def expert_profile(request: SignedInRequest) -> HttpResponse:
     instance = getattr(request.user, "expert_profile", None)
     form = forms.ExpertProfileForm(
         request.POST or None, instance=instance, initial={"name": request.user.name}
@@ -467,7 +507,7 @@ def expert_profile(request):
 
 
 @login_required
-def organization_create(request):
+def organization_create(request: SignedInRequest) -> HttpResponse:
     form = forms.OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -482,7 +522,7 @@ def organization_create(request):
 
 
 @login_required
-def organization_detail(request, pk: int):
+def organization_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     organization = get_object_or_404(selectors.organizations_of(user=request.user), pk=pk)
     is_admin = permissions.is_organization_admin(request.user, organization)
     form = forms.InvitationForm(request.POST or None)
@@ -514,7 +554,7 @@ def organization_detail(request, pk: int):
 
 @login_required
 @require_POST
-def invitation_accept(request, pk: int):
+def invitation_accept(request: SignedInRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(selectors.open_invitations_for(user=request.user), pk=pk)
     services.organization_invitation_accept(user=request.user, invitation=invitation)
     messages.success(request, _("You are now a member of %(org)s.") % {"org": invitation.organization.name})
@@ -528,7 +568,7 @@ class LoginView(allauth_views.LoginView):
     """allauth's sign-in page; once an account's failed attempts reach ACCOUNT_RATE_LIMITS["login_failed"],
     the refusal (allauth's message on the form) is a 429, so that scripts see it as one."""
 
-    def form_invalid(self, form):
+    def form_invalid(self, form: django_forms.Form) -> HttpResponse:
         response = super().form_invalid(form)
         if any(error.code == "too_many_login_attempts" for error in form.non_field_errors().as_data()):
             response.status_code = 429

@@ -4,6 +4,7 @@ and the mentoring cohorts. Every page here is for secretariat staff only."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,13 +21,13 @@ from mentoring import services as mentoring_services
 from mentoring.models import Mentor, MentoringCohort, MentoringRequest
 
 from . import forms
-from .views import safe_next, secretariat_required
+from .views import SignedInRequest, safe_next, secretariat_required
 
 QUEUE_PAGE = 50
 
 
 @secretariat_required
-def match_queue(request):
+def match_queue(request: SignedInRequest) -> HttpResponse:
     """Suggestions waiting for a curator, best first, with their reasons and how long they have waited; and
     the case studies waiting for approval."""
     filters = forms.QueueFilterForm(request.GET or None)
@@ -66,7 +67,7 @@ def match_queue(request):
 
 @secretariat_required
 @require_POST
-def match_queue_bulk(request):
+def match_queue_bulk(request: SignedInRequest) -> HttpResponse:
     ids = request.POST.getlist("matches")
     form = forms.BulkCurationForm(request.POST, match_ids=[int(pk) for pk in ids if pk.isdigit()])
     if not form.is_valid() or not form.cleaned_data["matches"]:
@@ -83,7 +84,7 @@ def match_queue_bulk(request):
 
 
 @secretariat_required
-def match_create(request):
+def match_create(request: SignedInRequest) -> HttpResponse:
     form = forms.ManualMatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         need = get_object_or_404(Need, pk=form.cleaned_data["need"], status=PostingStatus.PUBLISHED)
@@ -101,7 +102,7 @@ def match_create(request):
 
 
 @secretariat_required
-def audit_log(request):
+def audit_log(request: SignedInRequest) -> HttpResponse:
     # without NUL characters, which PostgreSQL refuses in text
     entries = audit_selectors.audit_entries(action=request.GET.get("action", "").replace("\x00", "")[:60])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
@@ -113,7 +114,7 @@ def audit_log(request):
 
 
 @secretariat_required
-def mentoring_admin(request):
+def mentoring_admin(request: SignedInRequest) -> HttpResponse:
     """Open requests with the engine's candidates, mentors and their places, cohorts."""
     requests = list(mentoring_selectors.open_requests())
     form = forms.CohortForm(request.POST or None, open_requests=requests)
@@ -142,7 +143,7 @@ def mentoring_admin(request):
 
 
 @secretariat_required
-def cohort_detail(request, pk: int):
+def cohort_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(MentoringCohort, pk=pk)
     pairings = {p.request_id: p for p in cohort.pairings.select_related("mentor", "request__party")}
     requests = cohort.requests.select_related("party").order_by("pk")
@@ -161,7 +162,7 @@ def cohort_detail(request, pk: int):
 
 @secretariat_required
 @require_POST
-def cohort_assign(request, pk: int):
+def cohort_assign(request: SignedInRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(MentoringCohort, pk=pk)
     mentoring_request = get_object_or_404(MentoringRequest, pk=request.POST.get("request", ""))
     mentor_id = request.POST.get("mentor", "")
@@ -178,7 +179,7 @@ def cohort_assign(request, pk: int):
 
 @secretariat_required
 @require_POST
-def cohort_confirm(request, pk: int):
+def cohort_confirm(request: SignedInRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(MentoringCohort, pk=pk)
     try:
         mentoring_services.cohort_confirm(user=request.user, cohort=cohort)

@@ -2,9 +2,15 @@
 validation queue (services), so status fields are read-only here. Roles, log-in addresses and passwords are
 for superusers only, and every role granted or removed here is audited."""
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 
 from core import audit
 
@@ -24,31 +30,60 @@ from .models import (
     VocabularyRelease,
 )
 
+# The stubs' admin classes are generic (by model), Django's are not subscriptable at run time: the bases
+# below are parameterised for the type checker only. The mixins derive from object at run time.
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec  # the stubs' type of a ModelAdmin's fieldsets
 
-class SecretariatAccess:
+    _AdminBase = admin.options.BaseModelAdmin[Any]
+    _ModelAdminBase = admin.ModelAdmin[Any]
+    _ModelAdmin = admin.ModelAdmin[Any]
+    _UserAdmin = BaseUserAdmin[User]
+    _MembershipInlineBase = admin.TabularInline[OrganizationMembership, Organization]
+else:
+    _AdminBase = _ModelAdminBase = object
+    _ModelAdmin = admin.ModelAdmin
+    _UserAdmin = BaseUserAdmin
+    _MembershipInlineBase = admin.TabularInline
+
+
+def _staff(request: HttpRequest) -> User:
+    """Who acts in the admin: always a signed-in person (the admin site lets only active staff in)."""
+    return cast(User, request.user)
+
+
+class SecretariatAccess(_AdminBase):
     """Secretariat staff manage the marketplace's data without needing per-model Django permissions."""
 
-    def has_module_permission(self, request):
+    # `*args`: the object, when Django gives one (an inline's add permission takes the parent object too).
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return permissions.is_secretariat(request.user) or super().has_module_permission(request)
 
-    def has_view_permission(self, request, *args):
+    def has_view_permission(self, request: HttpRequest, *args: Any) -> bool:
         return permissions.is_secretariat(request.user) or super().has_view_permission(request, *args)
 
-    def has_add_permission(self, request, *args):
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return permissions.is_secretariat(request.user) or super().has_add_permission(request, *args)
 
-    def has_change_permission(self, request, *args):
+    def has_change_permission(self, request: HttpRequest, *args: Any) -> bool:
         return permissions.is_secretariat(request.user) or super().has_change_permission(request, *args)
 
-    def has_delete_permission(self, request, *args):
+    def has_delete_permission(self, request: HttpRequest, *args: Any) -> bool:
         return permissions.is_secretariat(request.user) or super().has_delete_permission(request, *args)
 
 
-class SecretariatAdmin(SecretariatAccess, admin.ModelAdmin):
+class SecretariatAdmin(SecretariatAccess, _ModelAdmin):
     pass
 
 
-def _audit_role_change(*, actor, action: str, target, before: dict, after: dict) -> None:
+def _audit_role_change(
+    *,
+    actor: User,
+    action: str,
+    target: models.Model,
+    before: Mapping[str, object],
+    after: Mapping[str, object],
+) -> None:
     """Record a role granted or removed through the admin; nothing when the roles are unchanged."""
     if before != after:
         audit.record(actor=actor, action=action, target=target, before=before, after=after)
@@ -56,7 +91,7 @@ def _audit_role_change(*, actor, action: str, target, before: dict, after: dict)
 
 # Who may log in as whom and with which powers: only superusers change these on a user.
 _USER_ROLE_FIELDS = ("is_superuser", "is_staff", "is_secretariat", "groups", "user_permissions")
-_NO_ROLES = {
+_NO_ROLES: audit.Snapshot = {
     "is_superuser": False,
     "is_staff": False,
     "is_secretariat": False,
@@ -65,7 +100,7 @@ _NO_ROLES = {
 }
 
 
-def _user_roles(user: User) -> dict:
+def _user_roles(user: User) -> audit.Snapshot:
     """The user's roles as stored (JSON-safe, for the audit log)."""
     roles = audit.snapshot(user, ("is_superuser", "is_staff", "is_secretariat"))
     roles["groups"] = sorted(user.groups.values_list("name", flat=True))
@@ -76,7 +111,7 @@ def _user_roles(user: User) -> dict:
     return roles
 
 
-def _organization_admins(organization: Organization) -> dict:
+def _organization_admins(organization: Organization) -> audit.Snapshot:
     return {
         "admins": sorted(
             OrganizationMembership.objects.filter(organization=organization, is_admin=True).values_list(
@@ -86,23 +121,23 @@ def _organization_admins(organization: Organization) -> dict:
     }
 
 
-class RolesAuditedOnDelete:
+class RolesAuditedOnDelete(_ModelAdminBase):
     """Deleting a record (one, or in bulk) removes the roles it holds: each deletion is audited with
     ``roles_of`` before and ``no_roles`` after."""
 
     removal_action: str
-    no_roles: dict
+    no_roles: audit.Snapshot
 
-    def roles_of(self, obj) -> dict:
+    def roles_of(self, obj: Any) -> audit.Snapshot:
         raise NotImplementedError
 
-    def delete_model(self, request, obj):
-        self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        self.delete_queryset(request, type(obj)._default_manager.filter(pk=obj.pk))
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
             _audit_role_change(
-                actor=request.user,
+                actor=_staff(request),
                 action=self.removal_action,
                 target=obj,
                 before=self.roles_of(obj),
@@ -112,7 +147,7 @@ class RolesAuditedOnDelete:
 
 
 @admin.register(User)
-class UserAdmin(RolesAuditedOnDelete, SecretariatAdmin, BaseUserAdmin):
+class UserAdmin(RolesAuditedOnDelete, SecretariatAdmin, _UserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_secretariat", "is_staff", "is_active"]
     list_filter = ["is_secretariat", "is_staff", "is_active"]
@@ -125,21 +160,21 @@ class UserAdmin(RolesAuditedOnDelete, SecretariatAdmin, BaseUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     removal_action, no_roles = "user_roles_change", _NO_ROLES
 
-    def roles_of(self, obj) -> dict:
+    def roles_of(self, obj: User) -> audit.Snapshot:
         return _user_roles(obj)
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         """Only a superuser changes a superuser's account (others would deactivate or rename it)."""
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_delete_permission(request, obj)
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> "_FieldsetSpec":
         fieldsets = super().get_fieldsets(request, obj)
         if request.user.is_superuser or obj is None:
             return fieldsets
@@ -149,7 +184,7 @@ class UserAdmin(RolesAuditedOnDelete, SecretariatAdmin, BaseUserAdmin):
             for name, options in fieldsets
         ]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
         if request.user.is_superuser:
             return readonly
@@ -158,20 +193,20 @@ class UserAdmin(RolesAuditedOnDelete, SecretariatAdmin, BaseUserAdmin):
             readonly += ["email", "password"]
         return readonly
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         if not request.user.is_superuser:
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # The roles as stored before this change; save_related audits them once the groups are saved.
         form.roles_before = _user_roles(User.objects.get(pk=obj.pk)) if change else _NO_ROLES
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         _audit_role_change(
-            actor=request.user,
+            actor=_staff(request),
             action="user_roles_change",
             target=form.instance,
             before=form.roles_before,
@@ -193,7 +228,7 @@ class PartyAdmin(SecretariatAdmin):
     search_fields = ["code", "name_en", "name_fr", "name_es"]
 
 
-class MembershipInline(SecretariatAccess, admin.TabularInline):
+class MembershipInline(SecretariatAccess, _MembershipInlineBase):
     model = OrganizationMembership
     extra = 0
     autocomplete_fields = ["user"]
@@ -209,14 +244,14 @@ class OrganizationAdmin(RolesAuditedOnDelete, SecretariatAdmin):
     readonly_fields = ["approved_at", "approved_by", "rejected_at", "rejected_by", "decision_note"]
     removal_action, no_roles = "organization_admins_change", {"admins": []}
 
-    def roles_of(self, obj) -> dict:
+    def roles_of(self, obj: Organization) -> audit.Snapshot:
         return _organization_admins(obj)
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         before = _organization_admins(form.instance) if change else {"admins": []}
         super().save_related(request, form, formsets, change)
         _audit_role_change(
-            actor=request.user,
+            actor=_staff(request),
             action="organization_admins_change",
             target=form.instance,
             before=before,
@@ -231,21 +266,21 @@ class FocalPointAssignmentAdmin(RolesAuditedOnDelete, SecretariatAdmin):
     readonly_fields = ["granted_by", "granted_at"]
     removal_action, no_roles = "focal_point_revoke", {}
 
-    def roles_of(self, obj) -> dict:
+    def roles_of(self, obj: FocalPointAssignment) -> audit.Snapshot:
         return audit.snapshot(obj, ("user", "party"))
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: FocalPointAssignment | None = None) -> list[str]:
         """An assignment is granted or revoked, never moved to another person or Party."""
         readonly = list(super().get_readonly_fields(request, obj))
         return readonly + ["user", "party"] if obj is not None else readonly
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: FocalPointAssignment, form: Any, change: bool) -> None:
         if not change:
-            obj.granted_by = request.user
+            obj.granted_by = _staff(request)
         super().save_model(request, obj, form, change)
         if not change:
             _audit_role_change(
-                actor=request.user,
+                actor=_staff(request),
                 action="focal_point_grant",
                 target=obj,
                 before=self.no_roles,

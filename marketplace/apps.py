@@ -5,7 +5,7 @@ class MarketplaceConfig(AppConfig):
     name = "marketplace"
     verbose_name = "Marketplace"
 
-    def ready(self):
+    def ready(self) -> None:
         from config import read_only
 
         from . import notification_kinds  # noqa: F401  (registers what the marketplace tells posters)

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -176,7 +176,7 @@ def typed_row(row: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[st
     return values, errors
 
 
-def parse_rows(*, file_format: str, text: str) -> list[dict | str]:
+def parse_rows(*, file_format: str, text: str) -> list[dict[str, Any] | str]:
     """The rows of a CSV (header line first) or JSON Lines text: a dict per row, or an error message for
     a line that is not a JSON object."""
     text = text.lstrip("\ufeff")
@@ -188,7 +188,7 @@ def parse_rows(*, file_format: str, text: str) -> list[dict | str]:
             raise ValidationError(
                 {"content": [_("This is not readable CSV: %(error)s") % {"error": error}]}
             ) from error
-    rows: list[dict | str] = []
+    rows: list[dict[str, Any] | str] = []
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -202,19 +202,26 @@ def parse_rows(*, file_format: str, text: str) -> list[dict | str]:
     return rows
 
 
+class RowErrors(TypedDict):
+    """A failed row of an import: its number (from 1) and its errors by column."""
+
+    row: int
+    errors: dict[str, list[str]]
+
+
 @dataclass
 class ImportReport:
     dry_run: bool
     rows: int
     imported: list[int] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
+    errors: list[RowErrors] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
         return not self.errors
 
 
-def _poster(kind: str, row: Mapping[str, Any]) -> dict:
+def _poster(kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
     errors = {}
     poster: dict[str, Any] = {}
     if kind == "need" and row.get("party"):
@@ -295,7 +302,12 @@ def _messages(error: ValidationError) -> dict[str, list[str]]:
 
 
 def postings_import(
-    *, user: User, kind: str, rows: list[dict | str], dry_run: bool = True, status: str = PostingStatus.DRAFT
+    *,
+    user: User,
+    kind: str,
+    rows: list[dict[str, Any] | str],
+    dry_run: bool = True,
+    status: str = PostingStatus.DRAFT,
 ) -> ImportReport:
     """Check every row through the posting services and report each row's errors. Unless this is a dry run
     and only if no row failed, keep the new postings (drafts, submitted, or published by the secretariat);

@@ -3,6 +3,8 @@
 Models hold data and database-level guarantees only; every write goes through `services.py`.
 """
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
@@ -17,10 +19,13 @@ from knox.models import AbstractAuthToken
 
 from core.limits import MESSAGE_MAX_LENGTH
 
+if TYPE_CHECKING:  # for annotations only: the stubs' text-or-lazy-text alias
+    from django_stubs_ext import StrOrPromise
+
 LABEL_LANGUAGES = ("en", "fr", "es")
 
 
-def _description_validators():
+def _description_validators() -> list[MaxLengthValidator]:
     return [MaxLengthValidator(settings.POSTING_DESCRIPTION_MAX_LENGTH)]
 
 
@@ -66,10 +71,10 @@ class LabelledMixin(models.Model):
 # --- Accounts ---------------------------------------------------------------------------------------
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email, password=None, **extra_fields):
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> "User":
         if not email:
             raise ValueError("An e-mail address is required.")
         user = self.model(email=self.normalize_email(email), **extra_fields)
@@ -77,7 +82,7 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email, password=None, **extra_fields):
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields: Any) -> "User":
         extra_fields.update(is_staff=True, is_superuser=True, is_secretariat=True)
         return self.create_user(email, password, **extra_fields)
 
@@ -90,7 +95,8 @@ def validate_public_name(value: str) -> None:
         )
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# The plugin cannot type the reverse manager of ApiToken.user (`auth_token_set`): knox's base is untyped.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """A person; e-mail is the login. Roles come from the related records (see `permissions.py`)."""
 
     email = models.EmailField(_("e-mail address"), unique=True)
@@ -110,7 +116,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     def __str__(self) -> str:
         return self.public_name
@@ -122,7 +128,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name.strip() or gettext("Member %(number)s") % {"number": self.pk}
 
 
-class ApiToken(AbstractAuthToken):
+class ApiToken(AbstractAuthToken):  # type: ignore[misc]  # knox ships no type information (an Any base)
     """A personal API token (django-rest-knox: stored as a hash, shown once). A user holds several, each
     named after the program that uses it, and revokes them one by one."""
 
@@ -442,7 +448,7 @@ class Posting(models.Model):
         return self.title
 
     @property
-    def region_labels(self) -> list[str]:
+    def region_labels(self) -> list["StrOrPromise"]:
         return [Region(code).label for code in self.regions if code in Region.values]
 
 
@@ -496,7 +502,7 @@ class Need(Posting):
         indexes = [models.Index(fields=["status", "expires_on"])]
 
     @property
-    def poster(self):
+    def poster(self) -> "Party | Organization | None":
         return self.party or self.organization
 
 
@@ -584,9 +590,9 @@ class Offer(Posting):
         indexes = [models.Index(fields=["status", "expires_on"])]
 
     @property
-    def delivery_language_labels(self) -> list[str]:
+    def delivery_language_labels(self) -> list["StrOrPromise"]:
         return [Language(code).label for code in self.delivery_languages if code in Language.values]
 
     @property
-    def poster(self):
+    def poster(self) -> "ExpertProfile | Organization | None":
         return self.expert or self.organization

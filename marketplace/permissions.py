@@ -1,33 +1,37 @@
 """Every role check lives here, so that pages, the API and services ask the same questions."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from .models import FocalPointAssignment, Need, Offer, Organization, OrganizationMembership, Party
+from .models import FocalPointAssignment, Need, Offer, Organization, OrganizationMembership, Party, User
+
+# Who asks: a signed-in person, or anyone (pages and the API are read without signing in).
+Reader = User | AnonymousUser
 
 
-def is_secretariat(user) -> bool:
+def is_secretariat(user: Reader) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_secretariat)
 
 
-def require_secretariat(user, message: str) -> None:
+def require_secretariat(user: Reader, message: str) -> None:
     if not is_secretariat(user):
         raise PermissionDenied(message)
 
 
-def is_focal_point_for(user, party: Party) -> bool:
+def is_focal_point_for(user: Reader, party: Party) -> bool:
     return user.is_authenticated and FocalPointAssignment.objects.filter(user=user, party=party).exists()
 
 
-def is_member_of(user, organization: Organization) -> bool:
+def is_member_of(user: Reader, organization: Organization) -> bool:
     return (
         user.is_authenticated
         and OrganizationMembership.objects.filter(user=user, organization=organization).exists()
     )
 
 
-def is_organization_admin(user, organization: Organization) -> bool:
+def is_organization_admin(user: Reader, organization: Organization) -> bool:
     return (
         user.is_authenticated
         and OrganizationMembership.objects.filter(
@@ -54,11 +58,11 @@ def require_approved_organization(organization: Organization) -> None:
         )
 
 
-def has_public_name(user) -> bool:
+def has_public_name(user: Reader) -> bool:
     return bool(user.is_authenticated and user.name.strip())
 
 
-def require_public_name(user) -> None:
+def require_public_name(user: Reader) -> None:
     """People give their name before they post, express interest or mentor: others see it there."""
     if not has_public_name(user):
         raise PermissionDenied(
@@ -66,11 +70,13 @@ def require_public_name(user) -> None:
         )
 
 
-def is_expert(user) -> bool:
+def is_expert(user: Reader) -> bool:
     return user.is_authenticated and hasattr(user, "expert_profile")
 
 
-def can_post_need(user, *, party: Party | None = None, organization: Organization | None = None) -> bool:
+def can_post_need(
+    user: Reader, *, party: Party | None = None, organization: Organization | None = None
+) -> bool:
     """Focal points for their Parties, members for their organizations; the secretariat for anyone (it loads
     postings in bulk on their behalf). Never for an organization the secretariat has not approved."""
     if organization is not None and not is_approved_organization(organization):
@@ -84,7 +90,9 @@ def can_post_need(user, *, party: Party | None = None, organization: Organizatio
     return False
 
 
-def can_post_offer(user, *, as_expert: bool = False, organization: Organization | None = None) -> bool:
+def can_post_offer(
+    user: Reader, *, as_expert: bool = False, organization: Organization | None = None
+) -> bool:
     if as_expert:
         return is_expert(user)
     if organization is not None and not is_approved_organization(organization):
@@ -96,7 +104,7 @@ def can_post_offer(user, *, as_expert: bool = False, organization: Organization 
     return False
 
 
-def owner_filter(user, model) -> Q:
+def owner_filter(user: Reader, model: type[Need] | type[Offer]) -> Q:
     """Postings a user answers for through the roles they hold now: their Parties', their organizations',
     their expert profile's. Who created a posting does not count: a former focal point or member loses it."""
     if not user.is_authenticated:
@@ -109,7 +117,7 @@ def owner_filter(user, model) -> Q:
     return Q(pk__in=model.objects.filter(owned).values("pk"))
 
 
-def is_posting_owner(user, posting: Need | Offer) -> bool:
+def is_posting_owner(user: Reader, posting: Need | Offer) -> bool:
     return (
         user.is_authenticated
         and type(posting).objects.filter(owner_filter(user, type(posting)), pk=posting.pk).exists()

@@ -1,5 +1,6 @@
 """Every read of the marketplace, scoped to the reader."""
 
+import datetime
 import unicodedata
 from dataclasses import dataclass
 
@@ -27,11 +28,16 @@ from .models import (
     User,
     VocabularyRelease,
 )
+from .permissions import Reader
 
-POSTING_MODELS = {"need": Need, "offer": Offer}
+# A posting's model, and a queryset of either kind (the functions below keep the kind they are given).
+PostingModel = type[Need] | type[Offer]
+Postings = QuerySet[Need] | QuerySet[Offer]
+
+POSTING_MODELS: dict[str, PostingModel] = {"need": Need, "offer": Offer}
 
 
-def _with_related(queryset: QuerySet) -> QuerySet:
+def _with_related(queryset: Postings) -> Postings:
     poster = "party" if queryset.model is Need else "expert__user"
     return queryset.select_related("organization", "created_by", poster).prefetch_related(
         Prefetch("subjects", queryset=Term.objects.order_by("position")),
@@ -41,7 +47,7 @@ def _with_related(queryset: QuerySet) -> QuerySet:
     )
 
 
-def as_cards(queryset: QuerySet) -> QuerySet:
+def as_cards(queryset: Postings) -> Postings:
     """Postings shown as cards (home, browse lists): the poster and the two facets a card names, no more."""
     return queryset.prefetch_related(None).prefetch_related(
         Prefetch("subjects", queryset=Term.objects.order_by("position")),
@@ -49,7 +55,7 @@ def as_cards(queryset: QuerySet) -> QuerySet:
     )
 
 
-def postings_visible_to(*, user, model) -> QuerySet:
+def postings_visible_to(*, user: Reader, model: PostingModel) -> Postings:
     """Published postings for everyone; every other state to its owners and to the secretariat."""
     queryset = model.objects.all()
     if not permissions.is_secretariat(user):
@@ -57,15 +63,15 @@ def postings_visible_to(*, user, model) -> QuerySet:
     return _with_related(queryset)
 
 
-def needs_visible_to(*, user) -> QuerySet:
+def needs_visible_to(*, user: Reader) -> Postings:
     return postings_visible_to(user=user, model=Need)
 
 
-def offers_visible_to(*, user) -> QuerySet:
+def offers_visible_to(*, user: Reader) -> Postings:
     return postings_visible_to(user=user, model=Offer)
 
 
-def access_posting(*, user, kind: str, pk: int, for_edit: bool = False) -> Need | Offer:
+def access_posting(*, user: Reader, kind: str, pk: int, for_edit: bool = False) -> Need | Offer:
     """Fetch a posting the user may see (or edit), else 404: hidden postings do not reveal that they exist."""
     model = POSTING_MODELS.get(kind)
     if model is None:
@@ -103,11 +109,11 @@ class PostingFilters:
     language: str = ""
 
 
-def in_region(queryset: QuerySet, region: str) -> QuerySet:
+def in_region(queryset: Postings, region: str) -> Postings:
     return queryset.filter(Q(regions__contains=[region]) | Q(countries__region=region))
 
 
-def covering_country(queryset: QuerySet, code: str) -> QuerySet:
+def covering_country(queryset: Postings, code: str) -> Postings:
     covers = Q(countries__code=code)
     party = Party.objects.filter(code=code).first()
     if queryset.model is Offer and party is not None:
@@ -116,7 +122,7 @@ def covering_country(queryset: QuerySet, code: str) -> QuerySet:
     return queryset.filter(covers)
 
 
-def full_text(queryset: QuerySet, text: str) -> QuerySet:
+def full_text(queryset: Postings, text: str) -> Postings:
     """Title and description matching the words (web search syntax), accents ignored; 'simple' configuration:
     no stemming, so the same query works for English, French and Spanish."""
     vector = SearchVector(_unaccented("title"), weight="A", config="simple") + SearchVector(
@@ -127,7 +133,7 @@ def full_text(queryset: QuerySet, text: str) -> QuerySet:
     )
 
 
-def published_postings(*, model, filters: PostingFilters | None = None) -> QuerySet:
+def published_postings(*, model: PostingModel, filters: PostingFilters | None = None) -> Postings:
     """The public catalogue, filtered by facets and full-text search (any of the three languages)."""
     filters = filters or PostingFilters()
     queryset = model.objects.filter(status=PostingStatus.PUBLISHED)
@@ -145,47 +151,51 @@ def published_postings(*, model, filters: PostingFilters | None = None) -> Query
         queryset = queryset.filter(language=filters.language)
     if filters.q:
         queryset = full_text(queryset, filters.q)
-    return _with_related(model.objects.filter(pk__in=queryset.values("pk")))
+    return _with_related(model.objects.filter(pk__in=queryset.values_list("pk", flat=True)))
 
 
-def postings_owned_by(*, user, model) -> QuerySet:
+def postings_owned_by(*, user: Reader, model: PostingModel) -> Postings:
     return _with_related(model.objects.filter(permissions.owner_filter(user, model))).order_by("-updated_at")
 
 
-def postings_to_answer_with(*, user, posting) -> QuerySet:
+def postings_to_answer_with(*, user: Reader, posting: Need | Offer) -> Postings:
     """The user's own published postings of the other kind: those they may express interest in `posting`
     with (an offer for a need, a need for an offer)."""
     own_model = Offer if isinstance(posting, Need) else Need
     return postings_owned_by(user=user, model=own_model).filter(status=PostingStatus.PUBLISHED)
 
 
-def validation_queue(*, model) -> QuerySet:
+def validation_queue(*, model: PostingModel) -> Postings:
     """Submitted postings, oldest first: the secretariat validates in order of arrival."""
     return _with_related(model.objects.filter(status=PostingStatus.SUBMITTED)).order_by("submitted_at")
 
 
-def terms(*, scheme: str) -> QuerySet:
+def terms(*, scheme: str) -> QuerySet[Term]:
     return Term.objects.filter(scheme=scheme, is_active=True).order_by("position")
 
 
-def vocabulary() -> dict[str, QuerySet]:
+def vocabulary() -> dict[str, QuerySet[Term]]:
     return {scheme: terms(scheme=scheme) for scheme in Scheme.values}
 
 
-def parties() -> QuerySet:
+def parties() -> QuerySet[Party]:
     return Party.objects.select_related("subregion").order_by("name_en")
 
 
 FILTER_CHOICES_SECONDS = 300  # how long a label edited in the admin may take to show (a new release: at once)
 
 
-def filter_choices() -> dict[str, list[dict]]:
+# What `filter_choices` answers: each scheme's terms as {code, label, group}, and "parties" as {code, name}.
+FilterChoices = dict[str, list[dict[str, str]]]
+
+
+def filter_choices() -> FilterChoices:
     """The choices of the browse filters and the posting forms in the active language: each scheme's active
     terms ({code, label, group}, in order) and the Parties ({code, name}, by English name). Cached per
     language and vocabulary release, so that a vocabulary reload is seen at once; one query when cached."""
     release = VocabularyRelease.objects.order_by("-loaded_at", "-pk").values_list("pk", flat=True).first()
     key = f"filter-choices:{get_language() or 'en'}:{release}"
-    choices = cache.get(key)
+    choices: FilterChoices | None = cache.get(key)
     if choices is None:
         choices = {scheme: [] for scheme in Scheme.values}
         for term in Term.objects.filter(is_active=True).order_by("scheme", "position"):
@@ -199,13 +209,13 @@ def filter_choices() -> dict[str, list[dict]]:
     return choices
 
 
-def focal_point_parties(*, user) -> QuerySet:
+def focal_point_parties(*, user: Reader) -> QuerySet[Party]:
     if not user.is_authenticated:
         return Party.objects.none()
     return Party.objects.filter(focal_points__user=user).order_by("name_en")
 
 
-def organizations_of(*, user, approved_only: bool = False) -> QuerySet:
+def organizations_of(*, user: Reader, approved_only: bool = False) -> QuerySet[Organization]:
     """The user's organizations; `approved_only`: those they may post for (see
     `permissions.approved_organization_filter`)."""
     if not user.is_authenticated:
@@ -216,7 +226,7 @@ def organizations_of(*, user, approved_only: bool = False) -> QuerySet:
     return organizations
 
 
-def organizations_public() -> QuerySet:
+def organizations_public() -> QuerySet[Organization]:
     """The organizations anyone may list: approved by the secretariat."""
     return (
         Organization.objects.filter(permissions.approved_organization_filter())
@@ -225,7 +235,7 @@ def organizations_public() -> QuerySet:
     )
 
 
-def organizations_for_review() -> QuerySet:
+def organizations_for_review() -> QuerySet[Organization]:
     """Every organization with its admins, oldest first: what the secretariat reviews and decides on."""
     return (
         Organization.objects.select_related("country")
@@ -240,25 +250,25 @@ def organizations_for_review() -> QuerySet:
     )
 
 
-def pending_organizations() -> QuerySet:
+def pending_organizations() -> QuerySet[Organization]:
     """Registered organizations waiting for the secretariat's decision, oldest first, with their admins."""
     return organizations_for_review().filter(approved_at__isnull=True, rejected_at__isnull=True)
 
 
-def focal_point_requests_for_review() -> QuerySet:
+def focal_point_requests_for_review() -> QuerySet[FocalPointRequest]:
     """Every focal-point request with who asks and for which Party: what the secretariat decides on."""
     return FocalPointRequest.objects.select_related("user", "party")
 
 
-def pending_focal_point_requests() -> QuerySet:
+def pending_focal_point_requests() -> QuerySet[FocalPointRequest]:
     return focal_point_requests_for_review().filter(status=RoleRequestStatus.PENDING)
 
 
-def focal_point_requests_of(*, user) -> QuerySet:
+def focal_point_requests_of(*, user: User) -> QuerySet[FocalPointRequest]:
     return FocalPointRequest.objects.filter(user=user).select_related("party").order_by("-created_at")
 
 
-def open_invitations_for(*, user) -> QuerySet:
+def open_invitations_for(*, user: Reader) -> QuerySet[OrganizationInvitation]:
     if not user.is_authenticated:
         return OrganizationInvitation.objects.none()
     return OrganizationInvitation.objects.filter(
@@ -266,7 +276,7 @@ def open_invitations_for(*, user) -> QuerySet:
     ).select_related("organization")
 
 
-def posting_owners(posting: Need | Offer) -> QuerySet:
+def posting_owners(posting: Need | Offer) -> QuerySet[User]:
     """The people who answer for a posting (see `permissions.owner_filter`): they receive its news."""
     owners = Q(pk__in=[])
     if posting.organization_id:
@@ -278,16 +288,20 @@ def posting_owners(posting: Need | Offer) -> QuerySet:
     return User.objects.filter(owners, is_active=True).distinct()
 
 
-def postings_expiring(*, model, on_or_before) -> QuerySet:
+def postings_expiring(*, model: PostingModel, on_or_before: datetime.date) -> Postings:
     return model.objects.filter(status=PostingStatus.PUBLISHED, expires_on__lte=on_or_before)
 
 
-def api_tokens_of(*, user) -> QuerySet:
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     """The user's tokens that still work (knox deletes expired ones when they are next presented)."""
-    return ApiToken.objects.filter(user=user).filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
+    # knox's manager is untyped (Any): the queryset is stated.
+    tokens: QuerySet[ApiToken] = ApiToken.objects.filter(user=user).filter(
+        Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
+    )
+    return tokens
 
 
-def access_api_token(*, user, token_key: str) -> ApiToken:
+def access_api_token(*, user: User, token_key: str) -> ApiToken:
     token = api_tokens_of(user=user).filter(token_key=token_key).first()
     if token is None:
         raise Http404

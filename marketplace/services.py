@@ -3,8 +3,8 @@ anything, and runs in one transaction: bad input raises ValidationError (field â
 """
 
 import datetime
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, cast, overload
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -87,8 +87,20 @@ OFFER_KIND_FIELDS = {
 
 MAX_POSTING_LIFETIME = datetime.timedelta(days=3 * 366)
 
+# Errors by field, as ValidationError takes them; a posting's facets by field (Terms; Parties for countries).
+Errors = dict[str, list[str]]
+Relations = dict[str, Sequence[Party | Term]]
+# A posting of either kind: the services below give back the kind they are given.
+PostingT = TypeVar("PostingT", bound=Need | Offer)
+_Coded = TypeVar("_Coded", Party, Term)
 
-def _resolve_codes(field: str, scheme: str | None, codes: Any, errors: dict) -> list:
+
+@overload
+def _resolve_codes(field: str, scheme: None, codes: Any, errors: Errors) -> list[Party]: ...
+@overload
+def _resolve_codes(field: str, scheme: str, codes: Any, errors: Errors) -> list[Term]: ...
+def _resolve_codes(field: str, scheme: str | None, codes: Any, errors: Errors) -> list[Party] | list[Term]:
+    """The Parties (no scheme) or the scheme's active terms of the codes, in their order."""
     if codes is None:
         codes = []
     if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
@@ -96,18 +108,25 @@ def _resolve_codes(field: str, scheme: str | None, codes: Any, errors: dict) -> 
         return []
     codes = list(dict.fromkeys(codes))
     if scheme is None:
-        found = {party.code: party for party in Party.objects.filter(code__in=codes)}
-    else:
-        found = {
-            term.code: term for term in Term.objects.filter(scheme=scheme, code__in=codes, is_active=True)
-        }
+        return _found_in_order(
+            field, codes, {party.code: party for party in Party.objects.filter(code__in=codes)}, errors
+        )
+    return _found_in_order(
+        field,
+        codes,
+        {term.code: term for term in Term.objects.filter(scheme=scheme, code__in=codes, is_active=True)},
+        errors,
+    )
+
+
+def _found_in_order(field: str, codes: list[str], found: dict[str, _Coded], errors: Errors) -> list[_Coded]:
     unknown = [code for code in codes if code not in found]
     if unknown:
         errors[field] = [_("Unknown code: %(codes)s.") % {"codes": ", ".join(unknown)}]
     return [found[code] for code in codes if code in found]
 
 
-def _posting_errors(posting: Need | Offer, relations: dict[str, list]) -> dict[str, list[str]]:
+def _posting_errors(posting: Need | Offer, relations: Relations) -> Errors:
     """Rules that span fields; single fields are checked by the model's own validators."""
     errors: dict[str, list[str]] = {}
     for field in REQUIRED_RELATIONS:
@@ -150,7 +169,7 @@ def null_character_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[str, list]:
+def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> Relations:
     """Copy `data` onto the (unsaved) posting and resolve its codes; raise every error at once."""
     if null_errors := null_character_errors(data):  # before any query: the database would refuse them
         raise ValidationError(null_errors)
@@ -164,7 +183,7 @@ def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[
                     setattr(posting, field, empty)
 
     errors: dict[str, list[str]] = {}
-    relations = {}
+    relations: Relations = {}
     for field, scheme in RELATION_FIELDS.items():
         if field in data:
             relations[field] = _resolve_codes(field, scheme, data[field], errors)
@@ -184,22 +203,23 @@ def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> dict[
     return relations
 
 
-def _save_with_relations(posting: Need | Offer, relations: dict[str, list]) -> None:
+def _save_with_relations(posting: Need | Offer, relations: Relations) -> None:
     posting.save()
     for field, values in relations.items():
         getattr(posting, field).set(values)
     catalogue_changed()
 
 
-def _locked(posting: Need | Offer) -> Need | Offer:
-    return type(posting).objects.select_for_update().get(pk=posting.pk)
+def _locked(posting: PostingT) -> PostingT:
+    # Its own model reads it back; the stubs type `type(posting).objects` by the bound (Need | Offer).
+    return cast(PostingT, type(posting).objects.select_for_update().get(pk=posting.pk))
 
 
 def posting_kind(posting: Need | Offer) -> str:
     return "need" if isinstance(posting, Need) else "offer"
 
 
-def _notify_owners(posting: Need | Offer, kind: str, event: str, **context) -> None:
+def _notify_owners(posting: Need | Offer, kind: str, event: str, **context: object) -> None:
     outbox.notify(
         kind=kind,
         event_key=f"{posting_kind(posting)}:{posting.pk}:{event}",
@@ -287,20 +307,19 @@ def posting_update(*, user: User, posting: Need | Offer, data: Mapping[str, Any]
     return posting
 
 
-def _move(
-    posting: Need | Offer, target: str, *, reason: str = "", message: str | None = None
-) -> Need | Offer:
+def _move(posting: PostingT, target: str, *, reason: str = "", message: str | None = None) -> PostingT:
     lifecycle.check_transition(posting.status, target, reason=reason)
     now = timezone.now()
     posting.status = target
     posting.closed_reason = reason if target == PostingStatus.CLOSED else ""
     if message is not None:
         posting.status_message = message
-    timestamp_field = {
+    timestamp_fields: dict[str, str] = {
         PostingStatus.SUBMITTED: "submitted_at",
         PostingStatus.PUBLISHED: "published_at",
         PostingStatus.CLOSED: "closed_at",
-    }.get(target)
+    }
+    timestamp_field = timestamp_fields.get(target)
     if timestamp_field:
         setattr(posting, timestamp_field, now)
     posting.save()
@@ -309,7 +328,7 @@ def _move(
 
 
 @transaction.atomic
-def posting_submit(*, user: User, posting: Need | Offer) -> Need | Offer:
+def posting_submit(*, user: User, posting: PostingT) -> PostingT:
     """The owner sends a draft to the secretariat for validation (and the secretariat what it loaded itself on
     someone's behalf, as the bulk import does)."""
     loaded_by_secretariat = permissions.is_secretariat(user) and posting.created_by_id == user.pk
@@ -348,6 +367,7 @@ def posting_approve(*, user: User, posting: Need | Offer) -> Need | Offer:
         before=before,
         after=audit.snapshot(posting, _AUDITED_FIELDS),
     )
+    assert posting.published_at is not None  # just set by the move to published
     _notify_owners(
         posting, notification_kinds.POSTING_PUBLISHED, f"published:{posting.published_at.isoformat()}"
     )
@@ -708,12 +728,17 @@ def api_token_create(
         ]
     if errors:
         raise ValidationError(errors)
-    return ApiToken.objects.create(user=user, name=name, expiry=datetime.timedelta(days=expires_in_days))
+    # knox's manager is untyped (Any); its create() answers the token and its secret.
+    created: tuple[ApiToken, str] = ApiToken.objects.create(
+        user=user, name=name, expiry=datetime.timedelta(days=expires_in_days)
+    )
+    return created
 
 
 @transaction.atomic
 def api_tokens_revoke_all(*, user: User) -> int:
     """Revoke every token of the user (a new password ends what the old one let anyone create)."""
+    deleted: int  # knox's manager is untyped (Any)
     deleted, _by_model = ApiToken.objects.filter(user=user).delete()
     return deleted
 

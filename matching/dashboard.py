@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
-from django.db.models import Count, ForeignObjectRel, Min, Q
+from django.db.models import Count, ForeignObjectRel, Min, Q, QuerySet
 from django.utils import timezone
 
 from marketplace.models import Need, Offer, Party, PostingStatus, Region, Scheme, Term
@@ -62,7 +63,10 @@ class WaitingNeed:
     days: int
 
 
-def _open(model):
+_PostingT = TypeVar("_PostingT", Need, Offer)
+
+
+def _open(model: type[_PostingT]) -> QuerySet[_PostingT]:
     return model.objects.filter(status=PostingStatus.PUBLISHED)
 
 
@@ -205,4 +209,7 @@ def needs_waiting_longest(*, limit: int = 10) -> list[WaitingNeed]:
         .order_by("published_at", "pk")[:limit]
     )
     now = timezone.now()
-    return [WaitingNeed(need, (now - need.published_at).days) for need in waiting]
+    # An open need always has its publication date; the condition narrows the nullable field's type.
+    return [
+        WaitingNeed(need, (now - need.published_at).days) for need in waiting if need.published_at is not None
+    ]

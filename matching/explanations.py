@@ -1,5 +1,7 @@
 """A match's reasons (stored as codes by the engine) as sentences in the reader's language."""
 
+from typing import Any
+
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -9,7 +11,7 @@ from marketplace.models import Language
 from matching.engine.scoring import short_label
 
 
-def reason_lines(reasons: dict, labels: dict[str, str]) -> list[str]:
+def reason_lines(reasons: dict[str, Any], labels: dict[str, str]) -> list[str]:
     def label(code: str) -> str:
         return labels.get(code, code)
 

@@ -3,6 +3,7 @@ secretariat. Nobody else learns that a match exists."""
 
 from marketplace import permissions
 from marketplace.models import Need, Offer
+from marketplace.permissions import Reader
 from marketplace.selectors import posting_owners
 from matching.engine.postings import NEED, OFFER
 
@@ -10,9 +11,9 @@ from . import lifecycle
 from .models import ACCEPTED_STATUSES, Match, Response
 
 
-def sides_of(user, match: Match) -> set[str]:
+def sides_of(user: Reader, match: Match) -> set[str]:
     """The sides a user answers for: "need", "offer", both (one organization on both sides), or none."""
-    sides = set()
+    sides: set[str] = set()
     if permissions.is_posting_owner(user, match.need):
         sides.add(NEED)
     if permissions.is_posting_owner(user, match.offer):
@@ -27,7 +28,7 @@ def owner_in_common(need: Need, offer: Offer) -> bool:
     return posting_owners(need).filter(pk__in=posting_owners(offer).values("pk")).exists()
 
 
-def actions_for(user, match: Match, *, sides: set[str] | None = None) -> set[str]:
+def actions_for(user: Reader, match: Match, *, sides: set[str] | None = None) -> set[str]:
     """What this user may do on this match now: the lifecycle's table for their roles, less answering
     twice and reporting twice (the services refuse both). ``sides``: the user's, if already known."""
     sides = sides_of(user, match) if sides is None else sides
@@ -42,7 +43,7 @@ def actions_for(user, match: Match, *, sides: set[str] | None = None) -> set[str
     return allowed
 
 
-def can_view_match(user, match: Match) -> bool:
+def can_view_match(user: Reader, match: Match) -> bool:
     return permissions.is_secretariat(user) or bool(sides_of(user, match))
 
 
@@ -50,7 +51,7 @@ def other(side: str) -> str:
     return OFFER if side == NEED else NEED
 
 
-def connected_with(user, posting: Need | Offer) -> bool:
+def connected_with(user: Reader, posting: Need | Offer) -> bool:
     """Whether the user answers for the other side of a connected (or later) match with this posting."""
     if not user.is_authenticated:
         return False
@@ -61,7 +62,7 @@ def connected_with(user, posting: Need | Offer) -> bool:
     return posting.matches.filter(status__in=ACCEPTED_STATUSES, need__in=my_needs).exists()
 
 
-def can_view_contact(user, posting: Need | Offer) -> bool:
+def can_view_contact(user: Reader, posting: Need | Offer) -> bool:
     """Contact details are never public: the owners, the secretariat, and the other side of a connected
     match see them."""
     return (
@@ -71,11 +72,11 @@ def can_view_contact(user, posting: Need | Offer) -> bool:
     )
 
 
-def can_write_story(user, *, sides: set[str]) -> bool:
+def can_write_story(user: Reader, *, sides: set[str]) -> bool:
     """The two sides of a match and the secretariat write its case study (once it is completed)."""
     return bool(sides) or permissions.is_secretariat(user)
 
 
-def can_review_story(user, *, sides: set[str]) -> bool:
+def can_review_story(user: Reader, *, sides: set[str]) -> bool:
     """A member of the secretariat who answers for neither side approves or sends back a case study."""
     return permissions.is_secretariat(user) and not sides

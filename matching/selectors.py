@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
@@ -20,6 +18,8 @@ from pgvector import Vector
 
 from marketplace import permissions
 from marketplace.models import Need, Offer, Party, PostingStatus, Region, Term
+from marketplace.permissions import Reader
+from marketplace.selectors import Postings
 from matching.engine import postings as engine
 from matching.engine.learning import weights_version
 from matching.engine.scoring import DEFAULT_WEIGHTS
@@ -46,11 +46,23 @@ SIDES: dict[str, tuple[type[Need] | type[Offer], type[NeedEmbedding] | type[Offe
 HIDDEN_STATUSES = (MatchStatus.DISMISSED, MatchStatus.DECLINED, MatchStatus.CLOSED)
 
 
+class NoteCount(TypedDict):
+    """What `match_queue` adds to each match."""
+
+    note_count: int
+
+
+if TYPE_CHECKING:  # the stubs' annotated model (django_stubs_ext is a type-checking aid, not a dependency)
+    from django_stubs_ext import WithAnnotations
+
+    MatchWithNoteCount: TypeAlias = WithAnnotations[Match, NoteCount]
+
+
 def other_side(side: str) -> str:
     return engine.OFFER if side == engine.NEED else engine.NEED
 
 
-def postings_for_engine(side: str) -> QuerySet:
+def postings_for_engine(side: str) -> Postings:
     """Needs or offers with everything ``as_engine_posting`` reads, in a fixed number of queries."""
     model = SIDES[side][0]
     if issubclass(model, Need):  # side == engine.NEED, in a form the type checker follows
@@ -243,7 +255,7 @@ def suggestions_for(posting: Need | Offer, *, limit: int = 10) -> list[Match]:
     return list(queryset.exclude(status__in=HIDDEN_STATUSES).order_by("-score", "id")[:limit])
 
 
-def decided_matches() -> QuerySet:
+def decided_matches() -> QuerySet[Match]:
     """Matches a person has ruled on, with the features they were scored on (for fitting weights)."""
     return Match.objects.exclude(status=MatchStatus.SUGGESTED).exclude(features={})
 
@@ -258,9 +270,7 @@ class Suggestion:
     match: Match | None  # only for the posting's owners and the secretariat, who may open it
 
 
-def suggestions_for_reader(
-    posting: Need | Offer, *, user: AbstractBaseUser | AnonymousUser
-) -> list[Suggestion]:
+def suggestions_for_reader(posting: Need | Offer, *, user: Reader) -> list[Suggestion]:
     """A published posting's best matches with their reasons in the active language; who may open each
     match (the posting's owners and the secretariat) gets it too. Nothing for a posting not published."""
     if posting.status != PostingStatus.PUBLISHED:
@@ -305,7 +315,7 @@ def offer_is_full(offer: Offer, *, excluding: Match | None = None) -> bool:
     return accepted.count() >= offer.capacity
 
 
-def connected_contact(*, match_id, side) -> Need | Offer | None:
+def connected_contact(*, match_id: int, side: str) -> Need | Offer | None:
     """The other side's posting (with its contact details) for one side of a match, only once connected."""
     match = (
         Match.objects.filter(pk=match_id, status__in=ACCEPTED_STATUSES)
@@ -317,13 +327,13 @@ def connected_contact(*, match_id, side) -> Need | Offer | None:
     return match.offer if side == "need" else match.need
 
 
-def _with_sides(queryset: QuerySet) -> QuerySet:
+def _with_sides(queryset: QuerySet[Match]) -> QuerySet[Match]:
     return queryset.select_related(
         "need__party", "need__organization", "offer__organization", "offer__expert__user"
     )
 
 
-def access_match(*, user, pk: int) -> Match:
+def access_match(*, user: Reader, pk: int) -> Match:
     """A match its sides and the secretariat may see; 404 for everyone else (it does not reveal itself)."""
     match = _with_sides(Match.objects.filter(pk=pk)).first()
     if match is None or not match_permissions.can_view_match(user, match):
@@ -331,7 +341,7 @@ def access_match(*, user, pk: int) -> Match:
     return match
 
 
-def matches_of(*, user) -> QuerySet:
+def matches_of(*, user: Reader) -> QuerySet[Match]:
     """Matches involving the user's postings, beyond the engine's private suggestions, newest first."""
     if not user.is_authenticated:
         return Match.objects.none()
@@ -352,7 +362,7 @@ class QueueFilters:
     status: str = MatchStatus.SUGGESTED
 
 
-def match_queue(*, filters: QueueFilters) -> QuerySet:
+def match_queue(*, filters: QueueFilters) -> QuerySet[MatchWithNoteCount]:
     """The curators' queue: pairs waiting for a decision, best first, both sides still published."""
     today = timezone.localdate()
     queryset = Match.objects.filter(
@@ -389,17 +399,17 @@ _STORY_RELATED = (
 )
 
 
-def case_studies_public() -> QuerySet:
+def case_studies_public() -> QuerySet[CaseStudy]:
     """The stories anyone may read: both sides consented and the secretariat approved (``published_at``)."""
     return CaseStudy.objects.filter(published_at__isnull=False).select_related(*_STORY_RELATED)
 
 
-def case_study_of(match) -> CaseStudy | None:
+def case_study_of(match: Match) -> CaseStudy | None:
     """The story of a match (read only where the match itself may be read: see `access_match`)."""
     return CaseStudy.objects.filter(match=match).first()
 
 
-def case_studies_awaiting_approval() -> QuerySet:
+def case_studies_awaiting_approval() -> QuerySet[CaseStudy]:
     """Stories both sides consented to, waiting for the secretariat, oldest first."""
     return (
         CaseStudy.objects.filter(
@@ -425,7 +435,7 @@ def open_postings_like(side: str, text: str, *, limit: int) -> list[int]:
     return nearest(side, vector, model_version=model.version, limit=limit)
 
 
-def closest_in_meaning(queryset: QuerySet, text: str, *, limit: int) -> QuerySet:
+def closest_in_meaning(queryset: Postings, text: str, *, limit: int) -> Postings:
     """The open postings of ``queryset`` closest in meaning to ``text`` (any language), closest first."""
     side = "need" if queryset.model is Need else "offer"
     ids = open_postings_like(side, text, limit=limit)
@@ -437,7 +447,7 @@ def closest_in_meaning(queryset: QuerySet, text: str, *, limit: int) -> QuerySet
     return queryset.filter(pk__in=ids).annotate(closeness=closeness).order_by("closeness")
 
 
-def posting_visibility(user, postings: list[Need | Offer]) -> tuple[set[int], set[int]]:
+def posting_visibility(user: Reader, postings: list[Need | Offer]) -> tuple[set[int], set[int]]:
     """For postings of one kind: the ids whose owners' notes the user may read (their own, or all for the
     secretariat) and the ids whose contact details they may see (`permissions.can_view_contact`), in a
     fixed number of queries."""

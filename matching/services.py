@@ -4,18 +4,20 @@ from the embedding pipeline (suggestions.py)."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
 from core.limits import MESSAGE_MAX_LENGTH, field_limits
+from core.models import AuditEntry
 from marketplace import permissions
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Need, Offer, PostingStatus, User
@@ -66,7 +68,7 @@ def _text(value: str, field: str, *, required: bool = False, limit: int = MESSAG
     return value
 
 
-def _choice(value: str, choices, field: str) -> str:
+def _choice(value: str, choices: type[models.TextChoices], field: str) -> str:
     if value not in choices.values:
         raise ValidationError({field: [_("Choose one of the options.")]})
     return value
@@ -76,7 +78,9 @@ def _posting(match: Match, side: str) -> Need | Offer:
     return match.need if side == NEED else match.offer
 
 
-def _notify(match: Match, side: str, kind: str, event: str, *, actor: User | None = None, **extra) -> None:
+def _notify(
+    match: Match, side: str, kind: str, event: str, *, actor: User | None = None, **extra: object
+) -> None:
     """Tell the owners of one side about an event of the match, once per event."""
     own, theirs = _posting(match, side), _posting(match, other(side))
     outbox.notify(
@@ -96,12 +100,12 @@ def _notify(match: Match, side: str, kind: str, event: str, *, actor: User | Non
     )
 
 
-def _notify_both(match: Match, kind: str, event: str, **extra) -> None:
+def _notify_both(match: Match, kind: str, event: str, **extra: object) -> None:
     for side in (NEED, OFFER):
-        _notify(match, side, kind, event, **extra)
+        _notify(match, side, kind, event, actor=None, **extra)
 
 
-def _audit(user: User | None, action: str, match: Match, before: dict) -> None:
+def _audit(user: User | None, action: str, match: Match, before: audit.Snapshot) -> None:
     if user is not None and permissions.is_secretariat(user):
         audit.record(
             actor=user,
@@ -112,14 +116,15 @@ def _audit(user: User | None, action: str, match: Match, before: dict) -> None:
         )
 
 
-def _set_status(match: Match, status: str, now) -> None:
+def _set_status(match: Match, status: str, now: datetime.datetime) -> None:
     match.status = status
-    stamp = {
+    stamps: dict[str, str] = {
         MatchStatus.INTRODUCED: "introduced_at",
         MatchStatus.CONNECTED: "connected_at",
         MatchStatus.COMPLETED: "completed_at",
         MatchStatus.CLOSED: "closed_at",
-    }.get(status)
+    }
+    stamp = stamps.get(status)
     if stamp:
         setattr(match, stamp, now)
 
@@ -254,12 +259,15 @@ def match_express_interest(
     if not permissions.is_posting_owner(user, own):
         raise PermissionDenied(_("You can only express interest for your own postings."))
     permissions.require_public_name(user)
-    if type(own) is type(other_posting):
+    if isinstance(own, Need) and isinstance(other_posting, Offer):
+        need, offer = own, other_posting
+    elif isinstance(own, Offer) and isinstance(other_posting, Need):
+        need, offer = other_posting, own
+    else:
         raise ValidationError(_("Express interest in an offer with a need, or in a need with an offer."))
     message = _text(message, "message")
     _published(own)
     _published(other_posting)
-    need, offer = (own, other_posting) if isinstance(own, Need) else (other_posting, own)
     _refuse_owner_in_common(need, offer)
     side = NEED if isinstance(own, Need) else OFFER
     match = Match.objects.select_for_update().filter(need=need, offer=offer).first()
@@ -521,7 +529,9 @@ def _story_to_review(user: User, match: Match) -> tuple[Match, CaseStudy]:
     return match, study
 
 
-def _review_story(user: User, match: Match, study: CaseStudy, *, action: str, **changes):
+def _review_story(
+    user: User, match: Match, study: CaseStudy, *, action: str, **changes: object
+) -> AuditEntry:
     """Apply the secretariat's decision to the story, save it and record it in the audit log."""
     before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
     for name, value in changes.items():

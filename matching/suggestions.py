@@ -3,10 +3,12 @@ with their reasons, match what is pending in batches, and fit the combination we
 
 from __future__ import annotations
 
+import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from numpy.typing import NDArray
 
 from marketplace.catalogue_cache import catalogue_changed
 from marketplace.models import Need, Offer
@@ -21,16 +24,30 @@ from matching.engine import postings as engine
 from matching.engine.encoder import Encoder
 from matching.engine.learning import fit_weights, weights_version
 from matching.engine.postings import NEED, OFFER
-from matching.engine.scoring import rank
+from matching.engine.scoring import Scored, rank
 
 from . import selectors
 from .encoder import encoder
-from .models import NEGATIVE_STATUSES, POSITIVE_STATUSES, Match, MatchStatus, MatchWeights
+from .models import (
+    NEGATIVE_STATUSES,
+    POSITIVE_STATUSES,
+    Match,
+    MatchStatus,
+    MatchWeights,
+    NeedEmbedding,
+    OfferEmbedding,
+)
 
 logger = logging.getLogger(__name__)
 
+# A posting's stored vector (of a need or of an offer), and vectors as the engine takes them.
+Embedding = NeedEmbedding | OfferEmbedding
+Vectors = NDArray[np.float32]
 
-def _embedding_for(side: str, posting, view: engine.Posting, *, model: Encoder, force: bool = False):
+
+def _embedding_for(
+    side: str, posting: Need | Offer, view: engine.Posting, *, model: Encoder, force: bool = False
+) -> tuple[Embedding, bool]:
     """The posting's stored vector, re-embedded only if its text or the model changed (or ``force``).
     Returns the embedding and whether it was (re)computed."""
     return _embeddings_for([(side, posting, view)], model=model, force=force)[0]
@@ -38,19 +55,21 @@ def _embedding_for(side: str, posting, view: engine.Posting, *, model: Encoder, 
 
 def _embeddings_for(
     items: list[tuple[str, Need | Offer, engine.Posting]], *, model: Encoder, force: bool = False
-):
+) -> list[tuple[Embedding, bool]]:
     """The stored vectors of several (side, posting, view): those whose text or model changed (all with
     ``force``) are computed again, together in one encoder call (a single text at a time keeps the model
     under-used: about half the throughput). Returns each item's embedding and whether it was (re)computed."""
     texts = [engine.posting_text(view) for _side, _posting, view in items]
     digests = [engine.content_hash(text) for text in texts]
-    current = {}
+    current: dict[tuple[str, int], Embedding] = {}
     for side in {side for side, _posting, _view in items}:
         embedding_model, field_name = selectors.SIDES[side][1], selectors.SIDES[side][2]
         ids = [posting.pk for own, posting, _view in items if own == side]
         for embedding in embedding_model.objects.filter(**{f"{field_name}_id__in": ids}):
             current[side, getattr(embedding, f"{field_name}_id")] = embedding
-    results = [(current.get((side, posting.pk)), False) for side, posting, _view in items]
+    results: list[tuple[Embedding | None, bool]] = [
+        (current.get((side, posting.pk)), False) for side, posting, _view in items
+    ]
     stale = [
         index
         for index, (embedding, _changed) in enumerate(results)
@@ -58,12 +77,13 @@ def _embeddings_for(
         or embedding is None
         or not embedding.is_current(model_version=model.version, content_hash=digests[index])
     ]
-    vectors = model.encode([texts[index] for index in stale]) if stale else []
+    vectors: Vectors | list[Vectors] = model.encode([texts[index] for index in stale]) if stale else []
     for index, vector in zip(stale, vectors, strict=True):
         side, posting, _view = items[index]
         embedding_model, field_name = selectors.SIDES[side][1], selectors.SIDES[side][2]
+        posting_key: dict[str, Any] = {field_name: posting}
         embedding, _created = embedding_model.objects.update_or_create(
-            **{field_name: posting},
+            **posting_key,
             defaults={
                 "model": model.name,
                 "model_version": model.version,
@@ -73,7 +93,8 @@ def _embeddings_for(
             },
         )
         results[index] = (embedding, True)
-    return results
+    # Every item without a stored vector was stale: each has one now.
+    return cast(list[tuple[Embedding, bool]], results)
 
 
 @dataclass
@@ -101,7 +122,7 @@ def postings_match(*, items: list[tuple[str, int]], skip_failures: bool = False)
     """``posting_match`` for several (side, id) at once: the texts that changed are encoded together, in one
     encoder call, then each open posting's matches are stored (each in its own transaction). With
     ``skip_failures``, a posting that cannot be matched is logged and left pending, and the others go on."""
-    loaded = []
+    loaded: list[tuple[str, Need | Offer]] = []
     for side in (NEED, OFFER):
         ids = [pk for own, pk in items if own == side]
         if ids:
@@ -128,7 +149,9 @@ def postings_match(*, items: list[tuple[str, int]], skip_failures: bool = False)
     return total
 
 
-def _match_one(side: str, posting, view: engine.Posting, embedding, *, model: Encoder) -> MatchingResult:
+def _match_one(
+    side: str, posting: Need | Offer, view: engine.Posting, embedding: Embedding, *, model: Encoder
+) -> MatchingResult:
     # The version read is the one matched: ``matched_at`` takes its ``updated_at``, so that an edit committed
     # meanwhile (a later ``updated_at``) leaves the posting pending (``selectors.pending_match_ids``), and no
     # clock is compared between the web process that saved it and the worker that matched it.
@@ -148,7 +171,7 @@ def _match_one(side: str, posting, view: engine.Posting, embedding, *, model: En
         selectors.nearest(other, vector, model_version=model.version, limit=settings.MATCHING_CANDIDATES)
     )
     candidate_ids |= {pk for pk, match in existing.items() if match.status == MatchStatus.SUGGESTED}
-    candidates = list(selectors.postings_for_engine(other).filter(pk__in=candidate_ids))
+    candidates: list[Need | Offer] = list(selectors.postings_for_engine(other).filter(pk__in=candidate_ids))
     vectors = selectors.vectors_of(other, [c.pk for c in candidates], model_version=model.version)
     candidates = [c for c in candidates if c.pk in vectors]
     scored, weights_version_in_use = _rank(
@@ -179,8 +202,15 @@ def _match_one(side: str, posting, view: engine.Posting, embedding, *, model: En
 
 
 def _rank(
-    view, vector, candidate_views, candidate_vectors, *, model: Encoder, history=None, within_coverage=True
-):
+    view: engine.Posting,
+    vector: Vectors,
+    candidate_views: list[engine.Posting],
+    candidate_vectors: Vectors,
+    *,
+    model: Encoder,
+    history: dict[str, Vectors] | None = None,
+    within_coverage: bool = True,
+) -> tuple[list[Scored], str]:
     """Every eligible candidate scored against one posting with the weights in use, best first; with the
     version of those weights. ``within_coverage=False`` also scores offers whose coverage leaves the need
     out (a pair a curator makes by hand)."""
@@ -201,7 +231,9 @@ def _rank(
     return scored, version
 
 
-def _history(side: str, posting, candidate_ids: list[int], *, model_version: str) -> dict[str, np.ndarray]:
+def _history(
+    side: str, posting: Need | Offer, candidate_ids: list[int], *, model_version: str
+) -> dict[str, Vectors]:
     """Vectors of the needs each offer was already accepted for, the query need itself left out."""
     offer_ids = [posting.pk] if side == engine.OFFER else candidate_ids
     served = selectors.accepted_needs_by_offer(offer_ids)
@@ -219,12 +251,19 @@ def _history(side: str, posting, candidate_ids: list[int], *, model_version: str
 
 @transaction.atomic
 def _store(
-    side, posting, scored, existing, *, model_version: str, weights_version: str, matched_at
+    side: str,
+    posting: Need | Offer,
+    scored: list[Scored],
+    existing: dict[int, Match],
+    *,
+    model_version: str,
+    weights_version: str,
+    matched_at: datetime.datetime,
 ) -> MatchingResult:
     result = MatchingResult()
     now = timezone.now()
     own_field, other_field = selectors.SIDES[side][2], selectors.SIDES[selectors.other_side(side)][2]
-    kept = set()
+    kept: set[int] = set()
     for s in scored:
         other_id = int(s.candidate_id)
         kept.add(other_id)
@@ -251,7 +290,11 @@ def _store(
     return result
 
 
-def postings_reembed(*, force: bool = False, progress: Callable = iter) -> dict[str, int]:
+def postings_reembed(
+    *,
+    force: bool = False,
+    progress: Callable[[list[tuple[str, Need | Offer]]], Iterable[tuple[str, Need | Offer]]] = iter,
+) -> dict[str, int]:
     """Bring every posting's vector up to date: those whose text or model changed, or all with ``force``.
     ``progress`` wraps the iteration (the management command passes a progress bar)."""
     model = encoder()
@@ -261,7 +304,7 @@ def postings_reembed(*, force: bool = False, progress: Callable = iter) -> dict[
         for side in (engine.NEED, engine.OFFER)
         for posting in selectors.postings_for_engine(side).order_by("pk")
     ]
-    batch = []
+    batch: list[tuple[str, Need | Offer, engine.Posting]] = []
     for number, (side, posting) in enumerate(progress(items), start=1):
         batch.append((side, posting, selectors.as_engine_posting(posting)))
         if len(batch) == settings.MATCHING_BATCH_SIZE or number == len(items):  # one encoder call per batch
@@ -271,7 +314,9 @@ def postings_reembed(*, force: bool = False, progress: Callable = iter) -> dict[
     return counts
 
 
-def postings_rematch(*, progress: Callable = iter) -> MatchingResult:
+def postings_rematch(
+    *, progress: Callable[[list[tuple[str, int]]], Iterable[tuple[str, int]]] = iter
+) -> MatchingResult:
     """Match every open posting again (after a model change, new weights, or a bulk load)."""
     total = MatchingResult()
     items = [(side, pk) for side in (engine.NEED, engine.OFFER) for pk in selectors.open_posting_ids(side)]
@@ -288,7 +333,7 @@ _CLAIM_KEYS = {NEED: 0x43484D31 << 32, OFFER: 0x43484D32 << 32}  # "CHM1", "CHM2
 
 
 @contextmanager
-def _claimed(items: list[tuple[str, int]], *, limit: int):
+def _claimed(items: list[tuple[str, int]], *, limit: int) -> Iterator[list[tuple[str, int]]]:
     """Claim up to ``limit`` of ``items`` (side, id) for this process; yields those claimed, released on exit.
     A posting another worker holds is skipped; a worker that dies drops its claims with its connection."""
     claimed: list[tuple[str, int]] = []
@@ -367,11 +412,13 @@ def match_weights_fit() -> MatchWeights | None:
     return fitted
 
 
-def pair_scored(need: Need, offer: Offer):
+def pair_scored(need: Need, offer: Offer) -> tuple[Scored, str, str]:
     """The engine's score and reasons for one pair (for pairs people create); ValidationError when the
     pair could not be suggested at all (a side closed, expired, past its deadline or full)."""
     model = encoder()
-    views, vectors = {}, {}
+    views: dict[str, engine.Posting] = {}
+    vectors: dict[str, Vectors] = {}
+    posting: Need | Offer
     for side, posting in ((NEED, need), (OFFER, offer)):
         posting = selectors.postings_for_engine(side).get(pk=posting.pk)
         views[side] = selectors.as_engine_posting(posting)

@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
@@ -10,13 +13,13 @@ class Command(BaseCommand):
         "then match every open posting again."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--force", action="store_true", help="Re-embed every posting, changed or not.")
         parser.add_argument(
             "--no-match", action="store_true", help="Only embed; leave suggestions as they are."
         )
 
-    def handle(self, *args, force: bool, no_match: bool, **options):
+    def handle(self, *args: Any, force: bool, no_match: bool, **options: Any) -> None:
         model = encoder.encoder()
         self.stdout.write(f"Model: {model.name} ({model.version}, {model.dimensions} dimensions)")
         counts = suggestions.postings_reembed(
