@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -71,7 +72,7 @@ class IsSecretariat(BasePermission):
 class SignedInWithSession(BasePermission):
     """A signed-in session, not a token: a leaked token must not be able to mint tokens that outlive it."""
 
-    message = _("Create tokens while signed in on the site (a token cannot create tokens).")
+    message = gettext_lazy("Create tokens while signed in on the site (a token cannot create tokens).")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user.is_authenticated and request.auth is None)

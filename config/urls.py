@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from config.health import healthz
 from frontend import views as frontend_views
@@ -14,6 +17,8 @@ def admin_login(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page says: the site's icon, not a 404.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("frontend/favicon.svg"), permanent=True)),
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("accounts/login/", frontend_views.LoginView.as_view(), name="account_login"),  # 429 when limited

@@ -10,6 +10,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from marketplace import permissions, selectors
@@ -115,21 +116,21 @@ ACTIONS: dict[str, tuple[type[Form] | None, ServiceCall]] = {
 }
 
 DONE = {
-    "accept": _("Your answer is recorded."),
-    "decline": _("Your answer is recorded."),
-    "start": _("Marked as in progress."),
-    "report_outcome": _("Thank you for your report."),
-    "close": _("The match is closed."),
-    "introduce": _("Both sides have been introduced."),
-    "dismiss": _("The match is dismissed."),
-    "note": _("Note added."),
-    "story": _(
+    "accept": gettext_lazy("Your answer is recorded."),
+    "decline": gettext_lazy("Your answer is recorded."),
+    "start": gettext_lazy("Marked as in progress."),
+    "report_outcome": gettext_lazy("Thank you for your report."),
+    "close": gettext_lazy("The match is closed."),
+    "introduce": gettext_lazy("Both sides have been introduced."),
+    "dismiss": gettext_lazy("The match is dismissed."),
+    "note": gettext_lazy("Note added."),
+    "story": gettext_lazy(
         "The case study is saved; it is published once both sides consent and the secretariat approves it."
     ),
-    "consent": _("Your consent is recorded."),
-    "withdraw_consent": _("Your consent is withdrawn: the case study is not public."),
-    "approve_story": _("The case study is approved: it is now public."),
-    "send_back_story": _("The case study is sent back to both sides."),
+    "consent": gettext_lazy("Your consent is recorded."),
+    "withdraw_consent": gettext_lazy("Your consent is withdrawn: the case study is not public."),
+    "approve_story": gettext_lazy("The case study is approved: it is now public."),
+    "send_back_story": gettext_lazy("The case study is sent back to both sides."),
 }
 
 

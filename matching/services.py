@@ -497,17 +497,15 @@ def case_study_withdraw_consent(*, user: User, match: Match) -> CaseStudy:
     study = CaseStudy.objects.select_for_update().filter(match=match).first()
     if study is None or not any(getattr(study, f"{side}_consent_at") for side in sides):
         raise ValidationError(_("You have not consented to this case study."), code="no_consent")
-    before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
-    for side in sides:
-        setattr(study, f"{side}_consent_at", None)
-    study.published_at = study.approved_by = None
-    study.save()
-    audit.record(
-        actor=user,
+    withdrawn: dict[str, object] = {f"{side}_consent_at": None for side in sides}
+    _change_story(
+        user,
+        match,
+        study,
         action="case_study_withdraw_consent",
-        target=match,
-        before=before,
-        after=audit.snapshot(study, _AUDITED_STORY_FIELDS),
+        published_at=None,
+        approved_by=None,
+        **withdrawn,
     )
     return study
 
@@ -529,10 +527,11 @@ def _story_to_review(user: User, match: Match) -> tuple[Match, CaseStudy]:
     return match, study
 
 
-def _review_story(
+def _change_story(
     user: User, match: Match, study: CaseStudy, *, action: str, **changes: object
 ) -> AuditEntry:
-    """Apply the secretariat's decision to the story, save it and record it in the audit log."""
+    """Apply a decision on the story (the secretariat's, or a side's withdrawn consent), save it and record
+    it in the audit log."""
     before = audit.snapshot(study, _AUDITED_STORY_FIELDS)
     for name, value in changes.items():
         setattr(study, name, value)
@@ -553,7 +552,7 @@ def case_study_approve(*, user: User, match: Match) -> CaseStudy:
     match, study = _story_to_review(user, match)
     if study.published_at is not None:
         raise ValidationError(_("This case study is already public."), code="already_public")
-    _review_story(
+    _change_story(
         user,
         match,
         study,
@@ -577,7 +576,7 @@ def case_study_send_back(*, user: User, match: Match, note: str) -> CaseStudy:
     for both consents again, to this text or a rewritten one, and then for approval."""
     match, study = _story_to_review(user, match)
     note = _text(note, "note", required=True)
-    entry = _review_story(
+    entry = _change_story(
         user,
         match,
         study,

@@ -37,7 +37,27 @@ def _forms_field(verbose_name: "StrOrPromise") -> "ArrayField[Sequence[str] | Co
     )
 
 
-class Mentor(models.Model):
+def _labels(codes: list[str], choices: type[models.TextChoices]) -> list[str]:
+    """The labels of stored codes, in the active language (a code no longer offered is left out)."""
+    return [str(choices(code).label) for code in codes if code in choices.values]
+
+
+class LabelledFormsAndLanguages:
+    """The forms of support and languages of a mentor or a request, as a reader sees them."""
+
+    forms: list[str]
+    languages: list[str]
+
+    @property
+    def form_labels(self) -> list[str]:
+        return _labels(self.forms, MentoringForm)
+
+    @property
+    def language_labels(self) -> list[str]:
+        return _labels(self.languages, Language)
+
+
+class Mentor(LabelledFormsAndLanguages, models.Model):
     """A Party, organization or expert with an established clearing-house, offering to mentor newer ones."""
 
     party = models.OneToOneField(
@@ -94,7 +114,7 @@ class RequestStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-class MentoringRequest(models.Model):
+class MentoringRequest(LabelledFormsAndLanguages, models.Model):
     """A Party's request (by its focal point) to be mentored for its national clearing-house."""
 
     party = models.ForeignKey(
@@ -180,6 +200,10 @@ class MentoringPairing(models.Model):
                 name="pairing_one_live_per_request",
             )
         ]
+
+    @property
+    def form_labels(self) -> list[str]:
+        return _labels(self.forms, MentoringForm)
 
     def __str__(self) -> str:
         return f"{self.mentor} → {self.request.party}"

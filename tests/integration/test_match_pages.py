@@ -115,3 +115,16 @@ def test_manual_match_page_introduces_the_pair(client, secretariat):
     assert response.url == reverse("match_detail", args=[match.pk]) and match.status == MatchStatus.INTRODUCED
     again = client.post(reverse("match_create"), {"need": need.pk, "offer": offer.pk})
     assert again.status_code == 200 and b"already matched" in again.content
+
+
+@pytest.mark.parametrize(("language", "confirmation"), [("es", "Se ha registrado su respuesta."), ("en", "")])
+def test_the_confirmation_of_an_answer_is_in_the_readers_language(client, language, confirmation):
+    match = MatchFactory(status=MatchStatus.INTRODUCED)
+    client.force_login(match.need.created_by)
+    page = client.post(
+        reverse("match_act", args=[match.pk, "accept"]),
+        {"message": ""},
+        HTTP_ACCEPT_LANGUAGE=language,
+        follow=True,
+    ).content.decode()
+    assert (confirmation or "Your answer is recorded.") in page

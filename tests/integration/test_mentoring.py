@@ -5,12 +5,20 @@ followed."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from core.models import AuditEntry
 from mentoring import notification_kinds as mentoring_kinds
 from mentoring import selectors as mentoring_selectors
 from mentoring import services as mentoring_services
-from mentoring.models import Mentor, MentoringPairing, MentoringRequest, PairingStatus, RequestStatus
+from mentoring.models import (
+    Mentor,
+    MentoringForm,
+    MentoringPairing,
+    MentoringRequest,
+    PairingStatus,
+    RequestStatus,
+)
 from notifications.models import Notification
 from tests.factories import OrganizationFactory, UserFactory, focal_point, in_days, member, party
 
@@ -157,9 +165,17 @@ def test_a_pairing_is_followed_by_its_two_sides_only(client, secretariat):
     client.force_login(mentee_person)
     page = client.get(reverse("pairing_detail", args=[pairing.pk]))
     assert b"Site migrated" in page.content and b"First call held." in page.content
+    assert "Hosting of the national clearing-house" in page.content.decode()  # a label, not the code
     mentoring_services.pairing_end(user=mentee_person, pairing=pairing, status="completed")
     with pytest.raises(ValidationError):
         mentoring_services.check_in_add(user=mentee_person, pairing=pairing, note="After the end")
+
+
+def test_forms_of_support_and_languages_read_as_words_in_the_readers_language():
+    mentor = Mentor(forms=["mirror_site", "retired_form"], languages=["fr", "es"])
+    with translation.override("fr"):
+        assert mentor.form_labels == [str(MentoringForm.MIRROR_SITE.label)] == ["Site miroir"]
+        assert mentor.language_labels == ["Français", "Espagnol"]
 
 
 ACTORS = ("anonymous", "other user", "mentor", "mentee", "secretariat")

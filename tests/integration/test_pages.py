@@ -47,6 +47,12 @@ def test_home_lists_published_postings_in_every_language(client):
     assert "Secret draft" not in body
 
 
+def test_every_page_names_the_sites_icon_and_favicon_ico_leads_to_it(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"].endswith(".svg")
+    assert f'rel="icon" href="{icon["Location"]}"' in client.get(reverse("home")).content.decode()
+
+
 def test_browse_filters_and_paginates(client):
     NeedFactory(title="Camera traps for Peru", subjects=["biodiversity-data"])
     NeedFactory(title="Taxonomy course", subjects=["taxonomy"])
