@@ -201,12 +201,12 @@ class MentoringPairing(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.mentor} → {self.request.party}"
+
     @property
     def form_labels(self) -> list[str]:
         return _labels(self.forms, MentoringForm)
-
-    def __str__(self) -> str:
-        return f"{self.mentor} → {self.request.party}"
 
 
 class MentoringMilestone(models.Model):
