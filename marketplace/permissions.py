@@ -15,6 +15,14 @@ def is_secretariat(user: Reader) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_secretariat)
 
 
+def is_staff_account(user: Reader) -> bool:
+    """The secretariat, and whoever may open the admin: accounts that publish to the world and see every
+    contact, which sign in with a second factor."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(user.is_secretariat or user.is_staff or user.is_superuser)
+
+
 def require_secretariat(user: Reader, message: str) -> None:
     if not is_secretariat(user):
         raise PermissionDenied(message)

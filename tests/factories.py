@@ -2,11 +2,15 @@
 once per test session), so factories pick existing codes."""
 
 import datetime
+import time
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.utils import timezone
 
+from marketplace import permissions
 from marketplace.models import (
     ExpertProfile,
     FocalPointAssignment,
@@ -19,6 +23,11 @@ from marketplace.models import (
     PostingStatus,
     Term,
 )
+
+
+def totp_code(secret: str) -> str:
+    """The code an authenticator app shows now for this secret."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
 
 
 def in_days(days: int) -> datetime.date:
@@ -40,6 +49,14 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
         if create:
             self.save()
+
+    @factory.post_generation
+    def second_factor(self, create, extracted, **kwargs):
+        """Staff accounts get an authenticator app (TOTP), as the workbench requires; its secret stays on
+        the object (`totp_secret`) for tests that sign in. `second_factor=False`: none."""
+        if create and extracted is not False and permissions.is_staff_account(self):
+            self.totp_secret = generate_totp_secret()
+            TOTP.activate(self, self.totp_secret)
 
 
 class SecretariatFactory(UserFactory):

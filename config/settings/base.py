@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.private_answers_not_stored",
+    "config.middleware.staff_second_factor_required",
     "config.read_only.ReadOnlyMiddleware",  # last: refuses writes on a mirror, with the page in context
 ]
 
@@ -133,6 +135,10 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 # Sign-up asks for the public name; a person without one is asked for it at sign-in (frontend/accounts.py).
 ACCOUNT_SIGNUP_FORM_CLASS = "frontend.accounts.SignupForm"
 ACCOUNT_ADAPTER = "frontend.accounts.AccountAdapter"
+# Two-factor sign-in (allauth's MFA): an authenticator app (TOTP) with recovery codes. Required for staff
+# accounts before they reach the workbench or the admin (config/middleware.py); optional for everyone else.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "CHM Matchmaker"
 
 # --- Internationalisation ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

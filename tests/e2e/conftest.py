@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from tests.factories import totp_code
 from tests.system_tools import require_tool
 
 # Playwright's synchronous API runs an event loop in the test's thread; the ORM calls the tests make between
@@ -53,14 +54,19 @@ def open_context(browser, live_server):
         context.close()
 
 
-def sign_in(context, email: str):
+def sign_in(context, user):
+    """Sign in through the page, with the authenticator app's code when the account has one (staff)."""
     page = context.new_page()
     page.goto("/accounts/login/")
-    page.fill('input[name="login"]', email)
+    page.fill('input[name="login"]', user.email)
     page.fill('input[name="password"]', PASSWORD)
     page.locator('form:has(input[name="login"]) [type="submit"]').click()
     page.wait_for_load_state()
-    assert "/accounts/login/" not in page.url, page.content()[:2000]
+    if "/2fa/authenticate/" in page.url:
+        page.fill('input[name="code"]', totp_code(user.totp_secret))
+        page.press('input[name="code"]', "Enter")
+        page.wait_for_load_state()
+    assert "/accounts/" not in page.url, page.content()[:2000]
     return page
 
 

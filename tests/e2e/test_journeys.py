@@ -74,10 +74,10 @@ def post_need_in_french(page):
 
 
 def test_french_need_meets_english_offer_and_both_accept(people, open_context, javascript):
-    chad = sign_in(open_context(javascript=javascript, locale="fr-FR"), people["chad"].email)
+    chad = sign_in(open_context(javascript=javascript, locale="fr-FR"), people["chad"])
     need = post_need_in_french(chad)
 
-    staff = sign_in(open_context(javascript=javascript), people["secretariat"].email)
+    staff = sign_in(open_context(javascript=javascript), people["secretariat"])
     staff.goto("/secretariat/validation/")
     staff.locator(f'form[action="/needs/{need.pk}/moderate/"] button[type="submit"]').click()
     staff.wait_for_load_state()
@@ -101,7 +101,7 @@ def test_french_need_meets_english_offer_and_both_accept(people, open_context, j
     chad.locator(f'form[action="/matches/{match.pk}/accept/"] button').click()
     chad.wait_for_load_state()
 
-    trainer = sign_in(open_context(javascript=javascript), people["trainer"].email)
+    trainer = sign_in(open_context(javascript=javascript), people["trainer"])
     trainer.goto(f"/matches/{match.pk}/")
     trainer.locator(f'form[action="/matches/{match.pk}/accept/"] button').click()
     trainer.wait_for_load_state()
@@ -130,9 +130,9 @@ def test_search_by_meaning_in_any_language(people, open_context, javascript):
 
 
 def test_main_pages_have_no_serious_accessibility_violation(people, open_context):
-    chad = sign_in(open_context(locale="fr-FR"), people["chad"].email)
+    chad = sign_in(open_context(locale="fr-FR"), people["chad"])
     need = post_need_in_french(chad)
-    staff = sign_in(open_context(), people["secretariat"].email)
+    staff = sign_in(open_context(), people["secretariat"])
     staff.goto(f"/needs/{need.pk}/")
     staff.locator(f'form[action="/needs/{need.pk}/moderate/"] button[type="submit"]').click()
     match = Match.objects.get(need=need)
@@ -160,7 +160,7 @@ def test_main_pages_have_no_serious_accessibility_violation(people, open_context
 
 
 def test_the_posting_form_checks_a_field_as_soon_as_it_is_filled(people, open_context):
-    page = sign_in(open_context(), people["chad"].email)
+    page = sign_in(open_context(), people["chad"])
     page.goto("/needs/new/")
     page.fill('input[name="contact_email"]', "")
     page.fill('input[name="contact_email"]', "pas-une-adresse")
