@@ -1,6 +1,8 @@
 """A completed match's case study through the API: read and write it, consent to it (a side), approve it
 or send it back (secretariat). The services of `matching.services` decide who may and when."""
 
+from collections.abc import Callable
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics
@@ -39,6 +41,12 @@ def _study(match: Match) -> CaseStudy:
     return study
 
 
+def _story_after(request: Request, pk: str, service: Callable[..., CaseStudy]) -> Response:
+    """The story once `service` (consent, withdraw, approve) has acted on the match's story."""
+    study = service(user=signed_in(request), match=_match(request, pk))
+    return Response(ms.CaseStudySerializer(study).data)
+
+
 class CaseStudyDetail(generics.GenericAPIView):
     """The story of a completed match, for its sides and the secretariat (others get 404)."""
 
@@ -66,19 +74,12 @@ class CaseStudyConsent(generics.GenericAPIView):
     @extend_schema(request=None)
     def post(self, request: Request, pk: str) -> Response:
         """Consent to the story as written (a side)."""
-        match = _match(request, pk)
-        return Response(
-            ms.CaseStudySerializer(
-                match_services.case_study_consent(user=signed_in(request), match=match)
-            ).data
-        )
+        return _story_after(request, pk, match_services.case_study_consent)
 
     def delete(self, request: Request, pk: str) -> Response:
         """Withdraw your side's consent (a side): a public story stops being public and waits for that
         side's consent and the secretariat's approval again."""
-        match = _match(request, pk)
-        study = match_services.case_study_withdraw_consent(user=signed_in(request), match=match)
-        return Response(ms.CaseStudySerializer(study).data)
+        return _story_after(request, pk, match_services.case_study_withdraw_consent)
 
 
 class CaseStudyApprove(generics.GenericAPIView):
@@ -87,12 +88,7 @@ class CaseStudyApprove(generics.GenericAPIView):
     @extend_schema(request=None)
     def post(self, request: Request, pk: str) -> Response:
         """Publish a story both sides consented to (secretariat, not a side's member)."""
-        match = _match(request, pk)
-        return Response(
-            ms.CaseStudySerializer(
-                match_services.case_study_approve(user=signed_in(request), match=match)
-            ).data
-        )
+        return _story_after(request, pk, match_services.case_study_approve)
 
 
 class CaseStudySendBack(generics.GenericAPIView):

@@ -4,8 +4,10 @@ there with `field_limits`, so that a page and the API refuse exactly what the mo
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext as _
 
 # What one person writes to another: a message with an answer, a note, the reason for a decision.
 MESSAGE_MAX_LENGTH = 2000
@@ -29,3 +31,21 @@ def field_limits(model: type[models.Model], name: str) -> dict[str, Any]:
     if maximums:
         limits["max_value"] = min(maximums)
     return limits
+
+
+def clean_text(
+    value: str | None,
+    field: str,
+    *,
+    limit: int = MESSAGE_MAX_LENGTH,
+    required: bool = False,
+    required_message: str = "",
+) -> str:
+    """What a person typed, trimmed; a ValidationError on `field` when it is missing (if `required`) or
+    longer than `limit`."""
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationError({field: [required_message or _("This field is required.")]})
+    if len(text) > limit:
+        raise ValidationError({field: [_("Keep it under %(limit)d characters.") % {"limit": limit}]})
+    return text

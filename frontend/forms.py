@@ -24,7 +24,7 @@ from marketplace.models import (
     User,
     validate_public_name,
 )
-from matching.models import CloseReason, DeclineReason, MatchOutcome, Outcome
+from matching.models import CaseStudy, CloseReason, DeclineReason, MatchOutcome, Outcome
 from mentoring.models import MentoringForm, MentoringRequest
 from notifications import kinds
 from notifications.models import Frequency
@@ -322,8 +322,10 @@ class MatchCloseForm(forms.Form):
 
 
 class CaseStudyForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
-    story = forms.CharField(label=_("Story"), max_length=8000, widget=forms.Textarea(attrs={"rows": 8}))
+    title = forms.CharField(label=_("Title"), **field_limits(CaseStudy, "title"))
+    story = forms.CharField(
+        label=_("Story"), **field_limits(CaseStudy, "story"), widget=forms.Textarea(attrs={"rows": 8})
+    )
     language = forms.ChoiceField(label=_("Language of the text"), choices=Language.choices)
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.limits import MESSAGE_MAX_LENGTH, field_limits
+from core.limits import clean_text, field_limits
 from notifications import outbox
 
 from . import lifecycle, notification_kinds, permissions, posting_events, ratelimits, selectors
@@ -338,17 +338,8 @@ def posting_submit(*, user: User, posting: PostingT) -> PostingT:
     return _move(posting, PostingStatus.SUBMITTED, message="")
 
 
-def _too_long(limit: int = MESSAGE_MAX_LENGTH) -> str:
-    return _("Keep it under %(limit)d characters.") % {"limit": limit}
-
-
 def _required_message(message: str) -> str:
-    message = (message or "").strip()
-    if not message:
-        raise ValidationError({"message": [_("Tell the poster why.")]})
-    if len(message) > MESSAGE_MAX_LENGTH:
-        raise ValidationError({"message": [_too_long()]})
-    return message
+    return clean_text(message, "message", required=True, required_message=_("Tell the poster why."))
 
 
 @transaction.atomic
@@ -582,9 +573,7 @@ _ORGANIZATION_DECISION_FIELDS = ("approved_at", "approved_by", "rejected_at", "r
 
 def _organization_decide(organization: Organization, *, user: User, approve: bool, note: str) -> Organization:
     permissions.require_secretariat(user, _("Only the secretariat approves organizations."))
-    note = (note or "").strip()
-    if len(note) > MESSAGE_MAX_LENGTH:
-        raise ValidationError({"note": [_too_long()]})
+    note = clean_text(note, "note")
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.approved_at is not None or organization.rejected_at is not None:
         raise ValidationError(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.limits import MESSAGE_MAX_LENGTH, field_limits
+from core.limits import clean_text, field_limits
 from core.models import AuditEntry
 from marketplace import permissions
 from marketplace import selectors as marketplace_selectors
@@ -59,13 +59,9 @@ def _require_side(user: User, match: Match) -> set[str]:
     return sides
 
 
-def _text(value: str, field: str, *, required: bool = False, limit: int = MESSAGE_MAX_LENGTH) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field: [_("This field is required.")]})
-    if len(value) > limit:
-        raise ValidationError({field: [_("Keep it under %(limit)d characters.") % {"limit": limit}]})
-    return value
+def _limit(model: type[models.Model], field: str) -> int:
+    limit: int = field_limits(model, field)["max_length"]
+    return limit
 
 
 def _choice(value: str, choices: type[models.TextChoices], field: str) -> str:
@@ -265,7 +261,7 @@ def match_express_interest(
         need, offer = other_posting, own
     else:
         raise ValidationError(_("Express interest in an offer with a need, or in a need with an offer."))
-    message = _text(message, "message")
+    message = clean_text(message, "message")
     _published(own)
     _published(other_posting)
     _refuse_owner_in_common(need, offer)
@@ -301,7 +297,7 @@ def match_accept(*, user: User, match: Match, message: str = "") -> Match:
     sides = _require_side(user, match)
     lifecycle.check_action(match.status, "accept")
     _refuse_owner_in_common(match.need, match.offer)  # a pair made before its sides came to one owner
-    message = _text(message, "message")
+    message = clean_text(message, "message")
     pending = [side for side in sorted(sides) if getattr(match, f"{side}_response") == Response.PENDING]
     if not pending:
         raise ValidationError(_("You have already answered this match."), code="already_answered")
@@ -330,7 +326,7 @@ def match_decline(*, user: User, match: Match, reason: str, message: str = "") -
     sides = _require_side(user, match)
     lifecycle.check_action(match.status, "decline")
     reason = _choice(reason, DeclineReason, "reason")
-    message = _text(message, "message")
+    message = clean_text(message, "message")
     now = timezone.now()
     for side in sides:
         setattr(match, f"{side}_response", Response.DECLINED)
@@ -371,7 +367,7 @@ def match_report_outcome(
     ratings = field_limits(MatchOutcome, "rating")
     if not ratings["min_value"] <= rating <= ratings["max_value"]:
         raise ValidationError({"rating": [_("Give a rating from 1 to 5.")]})
-    feedback = _text(feedback, "feedback", limit=field_limits(MatchOutcome, "feedback")["max_length"])
+    feedback = clean_text(feedback, "feedback", limit=_limit(MatchOutcome, "feedback"))
     reported = set(match.outcomes.values_list("side", flat=True))
     side = next((side for side in sorted(sides) if side not in reported), None)
     if side is None:
@@ -397,7 +393,7 @@ def match_close(*, user: User, match: Match, reason: str, note: str = "") -> Mat
         raise PermissionDenied(_("Only the two sides of a match or the secretariat can close it."))
     lifecycle.check_action(match.status, "close")
     reason = _choice(reason, CloseReason, "reason")
-    note = _text(note, "note")
+    note = clean_text(note, "note")
     before = audit.snapshot(match, _AUDITED_FIELDS)
     _set_status(match, MatchStatus.CLOSED, timezone.now())
     match.close_reason, match.close_note = reason, note
@@ -413,7 +409,7 @@ def match_close(*, user: User, match: Match, reason: str, note: str = "") -> Mat
 def match_note_add(*, user: User, match: Match, text: str) -> MatchNote:
     """A curator's internal note; the sides never see it."""
     permissions.require_secretariat(user, _("Only the secretariat curates matches."))
-    text = _text(text, "text", required=True, limit=4000)
+    text = clean_text(text, "text", required=True, limit=_limit(MatchNote, "text"))
     note = MatchNote.objects.create(match=match, author=user, text=text)
     audit.record(actor=user, action="match_note", target=match, after={"note": text})
     return note
@@ -451,8 +447,8 @@ def case_study_save(*, user: User, match: Match, title: str, story: str, languag
         raise ValidationError(_("Only a completed match can become a case study."), code="not_completed")
     study = CaseStudy.objects.select_for_update().filter(match=match).first() or CaseStudy(match=match)
     previous = _story_version(study) if study.pk else None
-    study.title = _text(title, "title", required=True, limit=200)
-    study.story = _text(story, "story", required=True, limit=8000)
+    study.title = clean_text(title, "title", required=True, limit=_limit(CaseStudy, "title"))
+    study.story = clean_text(story, "story", required=True, limit=_limit(CaseStudy, "story"))
     study.language = language
     version = _story_version(study)
     now = timezone.now()
@@ -575,7 +571,7 @@ def case_study_send_back(*, user: User, match: Match, note: str) -> CaseStudy:
     """The secretariat sends a story back to both sides, saying why (a public one is withdrawn): it waits
     for both consents again, to this text or a rewritten one, and then for approval."""
     match, study = _story_to_review(user, match)
-    note = _text(note, "note", required=True)
+    note = clean_text(note, "note", required=True)
     entry = _change_story(
         user,
         match,
