@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -9,6 +10,19 @@ from django.utils.translation import ngettext
 
 from marketplace.models import Language
 from matching.engine.scoring import short_label
+
+# Below the automatic introduction's threshold (a strong fit), halfway down to MATCHING_MIN_SCORE: a good fit.
+GOOD_FIT_SCORE = 0.55
+
+
+def fit_label(score: float) -> str:
+    """A match's score as people judge it: a strong, good or possible fit."""
+    strong = settings.MATCHING_AUTO_INTRODUCE_SCORE or 0.8
+    if score >= strong:
+        return _("Strong fit")
+    if score >= GOOD_FIT_SCORE:
+        return _("Good fit")
+    return _("Possible fit")
 
 
 def reason_lines(reasons: dict[str, Any], labels: dict[str, str]) -> list[str]:

@@ -128,3 +128,15 @@ def test_the_confirmation_of_an_answer_is_in_the_readers_language(client, langua
         follow=True,
     ).content.decode()
     assert (confirmation or "Your answer is recorded.") in page
+
+
+@pytest.mark.parametrize(("score", "words"), [(0.9, "Strong fit"), (0.6, "Good fit"), (0.35, "Possible fit")])
+def test_a_match_reads_as_a_fit_in_words_and_only_the_secretariat_sees_the_number(client, score, words):
+    match = MatchFactory(status=MatchStatus.INTRODUCED, score=score)
+    number = f"{score:.2f}"
+    client.force_login(match.need.created_by)
+    page = client.get(reverse("match_detail", args=[match.pk])).content.decode()
+    assert words in page and number not in page
+    client.force_login(SecretariatFactory())
+    page = client.get(reverse("match_detail", args=[match.pk])).content.decode()
+    assert words in page and number in page
