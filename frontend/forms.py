@@ -296,6 +296,8 @@ class AcceptForm(forms.Form):
 class DeclineForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=DeclineReason.choices)
     message = MESSAGE
+    # A decline cannot be undone: a tick box to confirm (it works without JavaScript).
+    confirm = forms.BooleanField(label=_("Yes, decline this match (this cannot be undone)"))
 
 
 RATINGS = field_limits(MatchOutcome, "rating")
@@ -319,6 +321,7 @@ class OutcomeForm(forms.Form):
 class MatchCloseForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
     note = forms.CharField(label=_("Note"), required=False, max_length=MESSAGE_MAX_LENGTH)
+    confirm = forms.BooleanField(label=_("Yes, close this match (this cannot be undone)"))
 
 
 class CaseStudyForm(forms.Form):

@@ -149,7 +149,8 @@ def match_act(request: SignedInRequest, pk: int, action: str) -> HttpResponse:
                 # an ErrorList yields its messages (str); the stubs say its items (ValidationError too)
                 [f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()]  # type: ignore[arg-type]
             )
-        call(request.user, match, form.cleaned_data if form else {})
+        data = {k: v for k, v in form.cleaned_data.items() if k != "confirm"} if form else {}
+        call(request.user, match, data)
         messages.success(request, str(DONE[action]))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -140,3 +140,19 @@ def test_a_match_reads_as_a_fit_in_words_and_only_the_secretariat_sees_the_numbe
     client.force_login(SecretariatFactory())
     page = client.get(reverse("match_detail", args=[match.pk])).content.decode()
     assert words in page and number in page
+
+
+@pytest.mark.parametrize(
+    ("action", "form"), [("decline", {"reason": "not_relevant"}), ("close", {"reason": "other"})]
+)
+def test_a_decline_or_a_close_asks_for_confirmation_and_nothing_changes_without_it(client, action, form):
+    match = MatchFactory(status=MatchStatus.INTRODUCED)
+    client.force_login(match.need.created_by if action == "decline" else SecretariatFactory())
+    url = reverse("match_act", args=[match.pk, action])
+    page = client.post(url, form, follow=True).content.decode()
+    assert "cannot be undone" in page  # the unticked box, named in the error
+    match.refresh_from_db()
+    assert match.status == MatchStatus.INTRODUCED and not Notification.objects.exists()
+    client.post(url, {**form, "confirm": "on"})
+    match.refresh_from_db()
+    assert match.status != MatchStatus.INTRODUCED
