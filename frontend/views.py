@@ -384,7 +384,7 @@ def posting_moderate(request: SignedInRequest, kind: str, pk: int) -> HttpRespon
     form = forms.ModerationForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(_("Choose a decision."))
+            raise ValidationError(_("“%(title)s”: choose a decision.") % {"title": posting.title})
         decision, message = form.cleaned_data["decision"], form.cleaned_data["message"]
         if decision == "approve":
             services.posting_approve(user=request.user, posting=posting)
@@ -397,7 +397,7 @@ def posting_moderate(request: SignedInRequest, kind: str, pk: int) -> HttpRespon
         messages.error(request, " ".join(error.messages))
     back_to_queue = request.POST.get("next") == reverse("validation_queue")
     return redirect(
-        reverse("validation_queue")
+        f"{reverse('validation_queue')}#{kind}-{pk}"  # back to the item decided on
         if back_to_queue
         else reverse("posting_detail", kwargs={"kind": kind, "pk": pk})
     )
@@ -415,7 +415,7 @@ def _record_decision(
     form = forms.RoleDecisionForm(http_request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(_("Choose a decision."))
+            raise ValidationError(_("“%(title)s”: choose a decision.") % {"title": posting.title})
         decide = approve if form.cleaned_data["decision"] == "approve" else reject
         decide(user=http_request.user, note=form.cleaned_data["note"], **target)
         messages.success(http_request, _("Decision recorded."))

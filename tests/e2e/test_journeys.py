@@ -79,7 +79,9 @@ def test_french_need_meets_english_offer_and_both_accept(people, open_context, j
 
     staff = sign_in(open_context(javascript=javascript), people["secretariat"])
     staff.goto("/secretariat/validation/")
-    staff.locator(f'form[action="/needs/{need.pk}/moderate/"] button[type="submit"]').click()
+    decision = staff.locator(f'form[action="/needs/{need.pk}/moderate/"]')
+    decision.locator('input[value="approve"]').check()  # nothing is chosen beforehand
+    decision.locator('button[type="submit"]').click()
     staff.wait_for_load_state()
     need.refresh_from_db()
     assert need.status == PostingStatus.PUBLISHED
@@ -134,7 +136,9 @@ def test_main_pages_have_no_serious_accessibility_violation(people, open_context
     need = post_need_in_french(chad)
     staff = sign_in(open_context(), people["secretariat"])
     staff.goto(f"/needs/{need.pk}/")
-    staff.locator(f'form[action="/needs/{need.pk}/moderate/"] button[type="submit"]').click()
+    decision = staff.locator(f'form[action="/needs/{need.pk}/moderate/"]')
+    decision.locator('input[value="approve"]').check()  # nothing is chosen beforehand
+    decision.locator('button[type="submit"]').click()
     match = Match.objects.get(need=need)
     staff.goto(f"/matches/{match.pk}/")
     staff.locator(f'form[action="/matches/{match.pk}/introduce/"] button').click()

@@ -3,9 +3,18 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.models import Need, PostingStatus
-from tests.factories import NeedFactory, OfferFactory, UserFactory, expert, focal_point, in_days
+from tests.factories import (
+    NeedFactory,
+    OfferFactory,
+    SecretariatFactory,
+    UserFactory,
+    expert,
+    focal_point,
+    in_days,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +256,19 @@ def test_a_published_posting_says_matching_until_the_matcher_has_read_it(client)
 
     suggestions.posting_match(side="need", posting_id=need.pk)
     assert notice not in client.get(f"/needs/{need.pk}/").content.decode()
+
+
+def test_the_validation_queue_chooses_no_decision_beforehand_and_an_unchosen_one_changes_nothing(client):
+    need = NeedFactory(
+        created_by=focal_point("TD"), status=PostingStatus.SUBMITTED, submitted_at=timezone.now()
+    )
+    client.force_login(SecretariatFactory())
+    queue = client.get(reverse("validation_queue")).content.decode()
+    assert f'id="need-{need.pk}"' in queue and " checked" not in queue
+    answer = client.post(
+        reverse("posting_moderate", args=["need", need.pk]), {"next": reverse("validation_queue")}
+    )
+    assert answer["Location"] == f"{reverse('validation_queue')}#need-{need.pk}"
+    need.refresh_from_db()
+    assert need.status == PostingStatus.SUBMITTED
+    assert "choose a decision" in client.get(answer["Location"]).content.decode()
