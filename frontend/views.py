@@ -415,7 +415,7 @@ def _record_decision(
     form = forms.RoleDecisionForm(http_request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(_("“%(title)s”: choose a decision.") % {"title": posting.title})
+            raise ValidationError(_("Choose a decision."))
         decide = approve if form.cleaned_data["decision"] == "approve" else reject
         decide(user=http_request.user, note=form.cleaned_data["note"], **target)
         messages.success(http_request, _("Decision recorded."))
