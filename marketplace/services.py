@@ -338,6 +338,22 @@ def posting_submit(*, user: User, posting: PostingT) -> PostingT:
     return _move(posting, PostingStatus.SUBMITTED, message="")
 
 
+def _audited_move(
+    user: User, posting: PostingT, action: str, target: str, *, reason: str = "", message: str | None = None
+) -> PostingT:
+    """A secretariat's move of a (locked) posting, in the audit log with its fields before and after."""
+    before = audit.snapshot(posting, _AUDITED_FIELDS)
+    posting = _move(posting, target, reason=reason, message=message)
+    audit.record(
+        actor=user,
+        action=action,
+        target=posting,
+        before=before,
+        after=audit.snapshot(posting, _AUDITED_FIELDS),
+    )
+    return posting
+
+
 def _required_message(message: str) -> str:
     return clean_text(message, "message", required=True, required_message=_("Tell the poster why."))
 
@@ -349,15 +365,7 @@ def posting_approve(*, user: User, posting: Need | Offer) -> Need | Offer:
     posting = _locked(posting)
     if posting.expires_on <= timezone.localdate():
         raise ValidationError({"expires_on": [_("This posting has expired: ask the owner for a new date.")]})
-    before = audit.snapshot(posting, _AUDITED_FIELDS)
-    posting = _move(posting, PostingStatus.PUBLISHED, message="")
-    audit.record(
-        actor=user,
-        action="posting_approve",
-        target=posting,
-        before=before,
-        after=audit.snapshot(posting, _AUDITED_FIELDS),
-    )
+    posting = _audited_move(user, posting, "posting_approve", PostingStatus.PUBLISHED, message="")
     assert posting.published_at is not None  # just set by the move to published
     _notify_owners(
         posting, notification_kinds.POSTING_PUBLISHED, f"published:{posting.published_at.isoformat()}"
@@ -371,15 +379,8 @@ def posting_request_changes(*, user: User, posting: Need | Offer, message: str) 
     """The secretariat sends a submitted posting back to its owner as a draft, saying what to change."""
     permissions.require_secretariat(user, _("Only the secretariat validates postings."))
     message = _required_message(message)
-    posting = _locked(posting)
-    before = audit.snapshot(posting, _AUDITED_FIELDS)
-    posting = _move(posting, PostingStatus.DRAFT, message=message)
-    audit.record(
-        actor=user,
-        action="posting_request_changes",
-        target=posting,
-        before=before,
-        after=audit.snapshot(posting, _AUDITED_FIELDS),
+    posting = _audited_move(
+        user, _locked(posting), "posting_request_changes", PostingStatus.DRAFT, message=message
     )
     _notify_owners(
         posting,
@@ -395,17 +396,14 @@ def posting_reject(*, user: User, posting: Need | Offer, message: str) -> Need |
     """The secretariat refuses a submitted posting for good."""
     permissions.require_secretariat(user, _("Only the secretariat validates postings."))
     message = _required_message(message)
-    posting = _locked(posting)
-    before = audit.snapshot(posting, _AUDITED_FIELDS)
-    posting = _move(posting, PostingStatus.CLOSED, reason=ClosedReason.REJECTED, message=message)
-    audit.record(
-        actor=user,
-        action="posting_reject",
-        target=posting,
-        before=before,
-        after=audit.snapshot(posting, _AUDITED_FIELDS),
+    return _audited_move(
+        user,
+        _locked(posting),
+        "posting_reject",
+        PostingStatus.CLOSED,
+        reason=ClosedReason.REJECTED,
+        message=message,
     )
-    return posting
 
 
 @transaction.atomic
