@@ -38,12 +38,12 @@ def open_context(browser, live_server):
     """A new browser profile (cookies, language) per person; closed after the test."""
     contexts = []
 
-    def open_(*, javascript: bool = True, locale: str = "en-GB"):
+    def open_(*, javascript: bool = True, locale: str = "en-GB", width: int = 1280):
         context = browser.new_context(
             base_url=live_server.url,
             java_script_enabled=javascript,
             locale=locale,
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": width, "height": 900},
         )
         context.set_default_timeout(30_000)
         contexts.append(context)

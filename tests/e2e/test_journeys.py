@@ -7,7 +7,7 @@ import re
 import pytest
 
 from marketplace import services
-from marketplace.models import Need, PostingStatus
+from marketplace.models import Need, Offer, PostingStatus
 from matching.models import Match, MatchStatus
 from tests.factories import (
     OfferFactory,
@@ -175,3 +175,20 @@ def test_the_posting_form_checks_a_field_as_soon_as_it_is_filled(people, open_co
     page.fill('input[name="contact_email"]', "achta@chad.example.org")
     page.locator('input[name="contact_email"]').blur()
     page.locator("#errors-contact_email .errorlist").wait_for(state="detached")
+
+
+def test_no_main_page_scrolls_sideways_on_a_phone(people, open_context):
+    offer = Offer.objects.get(title=OFFER_TITLE)
+    anonymous = open_context(locale="fr-FR", width=390).new_page()
+    pages = ["/", "/needs/", "/offers/", f"/offers/{offer.pk}/", "/dashboard/", "/case-studies/"]
+    wide = []
+    for path in pages:
+        anonymous.goto(path)
+        width = anonymous.evaluate("document.documentElement.scrollWidth")
+        wide += [f"{path}: {width} px"] if width > 390 else []
+    chad = sign_in(open_context(locale="fr-FR", width=390), people["chad"])
+    for path in ["/my/matches/", "/needs/new/", "/notifications/", "/mentoring/"]:
+        chad.goto(path)
+        width = chad.evaluate("document.documentElement.scrollWidth")
+        wide += [f"{path}: {width} px"] if width > 390 else []
+    assert wide == []
