@@ -15,7 +15,8 @@ Own evaluation set: recall@5 and MRR of each system. Every need ranks all 90 off
 written in another language. Systems:
 - TF-IDF: the keyword baseline (words, accents folded), as keyword-matching platforms work;
 - all-MiniLM-L6-v2 and multilingual-e5-small: cosine of the embeddings alone;
-- hybrid: e5 plus the facets (scoring.DEFAULT_WEIGHTS);
+- hybrid: e5 plus the facets (scoring.DEFAULT_WEIGHTS), its cosines corrected for hubness (CSLS over the
+  batch's needs, matching/engine/hubness.py), and the same without that correction;
 - hybrid, learnt weights: weights fitted (learning.fit_weights) on the judgements of half of the needs and
   evaluated on the other half, both ways: what curators' decisions would teach it.
 """
@@ -61,7 +62,9 @@ def by_similarity(needs, offers, similarities: np.ndarray) -> dict[str, list[str
     }
 
 
-def hybrid_rankings(needs, offers, encoder, vectors, labels, weights=None) -> dict[str, list[str]]:
+def hybrid_rankings(
+    needs, offers, encoder, vectors, labels, weights=None, hubness=True
+) -> dict[str, list[str]]:
     kwargs = {"weights": weights} if weights else {}
     ranked = rank_needs(
         needs,
@@ -71,6 +74,7 @@ def hybrid_rankings(needs, offers, encoder, vectors, labels, weights=None) -> di
         today=TODAY,
         labels=labels,
         vectors=vectors,
+        hubness=hubness,
         **kwargs,
     )
     return {line["need_id"]: [r["offer_id"] for r in line["ranked"]] for line in ranked}
@@ -133,6 +137,9 @@ def evaluate_own() -> None:
     encode_seconds = time.perf_counter() - started
     systems["e5-small, semantic only"] = by_similarity(needs, offers, e5_vectors[0] @ e5_vectors[1].T)
     systems["hybrid (e5 + facets, default weights)"] = hybrid_rankings(needs, offers, e5, e5_vectors, labels)
+    systems["  without hubness correction"] = hybrid_rankings(
+        needs, offers, e5, e5_vectors, labels, hubness=False
+    )
     systems["hybrid, weights learnt (2-fold)"] = learnt_rankings(
         needs, offers, e5, e5_vectors, labels, judgements
     )
@@ -189,7 +196,18 @@ def encode_cached(encoder, texts: list[str]) -> np.ndarray:
 
 
 def cli_lines(
-    needs, offers, encoder, vectors, labels, *, top_k: int, history=(), learn=True, weights=None, report=None
+    needs,
+    offers,
+    encoder,
+    vectors,
+    labels,
+    *,
+    top_k: int,
+    history=(),
+    learn=True,
+    weights=None,
+    report=None,
+    hubness=True,
 ) -> list[dict]:
     """The CLI's own ranking (``rank_needs``, as ``python -m matching.engine rank`` calls it) on postings
     read by the CLI's reader. The vectors are those the CLI would compute (the encoder on ``posting_text``
@@ -205,6 +223,7 @@ def cli_lines(
         vectors=vectors,
         learn=learn,
         report=report,
+        hubness=hubness,
         **({"weights": weights} if weights else {}),
     )
 
@@ -245,7 +264,7 @@ def evaluate_sdg() -> None:
     vectors = {language: encode_cached(encoder, texts[language]) for language in languages}
     encode_seconds = time.perf_counter() - started
 
-    systems = ("TF-IDF", "e5 alone", "hybrid (CLI)", "e5 + char n-grams")
+    systems = ("TF-IDF", "e5 alone", "hybrid (CLI)", "  no hubness corr.", "e5 + char n-grams")
     pairs = [(x, "en") for x in SDG_LANGUAGES] + [("en", x) for x in SDG_LANGUAGES]
     rankings: dict[tuple[str, str, str], dict[str, list[str]]] = {}
     for query, target in pairs:
@@ -265,10 +284,13 @@ def evaluate_sdg() -> None:
             vectors[query] @ vectors[target].T
             + LEXICAL_WEIGHT * character_similarities(texts[query], texts[target]),
         )
-        ranked = cli_lines(needs, offers, encoder, (vectors[query], vectors[target]), labels, top_k=10)
-        rankings["hybrid (CLI)", query, target] = {
-            line["need_id"]: [r["offer_id"] for r in line["ranked"]] for line in ranked
-        }
+        for system, hubness in (("hybrid (CLI)", True), ("  no hubness corr.", False)):
+            ranked = cli_lines(
+                needs, offers, encoder, (vectors[query], vectors[target]), labels, top_k=10, hubness=hubness
+            )
+            rankings[system, query, target] = {
+                line["need_id"]: [r["offer_id"] for r in line["ranked"]] for line in ranked
+            }
 
     def score(system, query, target, k, kinds=("goal", "target", "indicator")) -> float:
         ranked = rankings[system, query, target]
@@ -363,6 +385,7 @@ def evaluate_aid() -> None:
         "  default weights",
         "  learnt, no popularity",
         "  learnt, history as max",
+        "  no hubness correction",
         "  its history feature",
     )
     learnt_weights: dict[str, list[dict]] = defaultdict(list)
@@ -454,6 +477,7 @@ def evaluate_aid() -> None:
                     "  learnt, no popularity": run(
                         learn=False, weights=report["weights"] | {"popularity": 0.0}
                     ),
+                    "  no hubness correction": run(hubness=False),  # weights learnt again, raw cosines
                 }
                 for line in lines:
                     if fold[line["need_id"]] == held_out:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .batch import InputError, rank_needs, read_history, read_postings
 from .encoder import load_encoder
+from .hubness import HUBNESS_MIN_QUERIES
 from .postings import NEED, OFFER, Labels
 
 
@@ -30,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--top", type=int, default=10, metavar="K", help="offers kept per need (default 10)")
     rank.add_argument("--out", type=Path, required=True, help="where the ranked JSON Lines go")
     rank.add_argument(
-        "--report", action="store_true", help="print the weights used (learnt from --history) on stderr"
+        "--report",
+        action="store_true",
+        help="print the weights used (learnt from --history) and the hubness correction on stderr",
     )
     rank.add_argument(
         "--model", help="model name or folder (default: MATCHING_MODEL or multilingual-e5-small)"
@@ -101,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"weights {report['version']} ({origin} {report['decisions']} past matches): "
             + json.dumps(report["weights"], sort_keys=True),
+            file=sys.stderr,
+        )
+        hubness = report["hubness_neighbours"]
+        print(
+            f"hubness correction: CSLS, k={hubness}, over the {len(needs)} needs"
+            if hubness
+            else f"hubness correction: none (fewer than {HUBNESS_MIN_QUERIES} needs)",
             file=sys.stderr,
         )
     print(f"ranked {len(needs)} needs against {len(offers)} offers with {encoder.name} -> {args.out}")

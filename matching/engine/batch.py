@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
+from .hubness import HUBNESS_NEIGHBOURS, hubness_penalty
 from .learning import fit_pairwise_weights, weights_version
 from .postings import OFFER, Posting, posting_text
 from .retrieval import top_k_exact
@@ -242,6 +243,7 @@ def rank_needs(
     progress: bool = False,
     learn: bool = True,
     report: dict[str, Any] | None = None,
+    hubness: bool = True,
 ) -> list[RankedNeed]:
     """For every need, its ``top_k`` offers with scores and reasons (the CLI's output lines).
 
@@ -251,6 +253,9 @@ def rank_needs(
     ``report``, if given, receives the weights used, their version and the number of decisions.
     ``vectors`` (needs, offers) may be passed in to skip encoding (benchmarks compare weightings).
     ``progress`` shows a progress bar on stderr while encoding (the CLI sets it; library calls don't).
+    ``hubness``: correct the cosines for hubness (CSLS over the batch's needs, ``hubness.py``) where the
+    batch has enough needs; the offers are retrieved and their semantic feature computed on the corrected
+    cosine.
     """
     today = today or date.today()
     if vectors is None:
@@ -264,9 +269,10 @@ def rank_needs(
     for need_id, offer_id in history:
         served[offer_id].append(need_index[need_id])
     retrieve = max(RETRIEVE_AT_LEAST, top_k * 10)
+    penalty = hubness_penalty(need_vectors, offer_vectors) if hubness else None
 
     def ranked(i: int, weights: Mapping[str, float], top_k: int | None) -> list[Scored]:
-        candidates = top_k_exact(need_vectors[i], offer_vectors, retrieve)
+        candidates = top_k_exact(need_vectors[i], offer_vectors, retrieve, penalty=penalty)
         # Leave the need's own past match out of its history: it would only confirm itself.
         past = {offer_id: need_vectors[[j for j in rows if j != i]] for offer_id, rows in served.items()}
         return rank(
@@ -280,6 +286,7 @@ def rank_needs(
             history=past,
             top_k=top_k or len(candidates),
             labels=labels,
+            hubness=None if penalty is None else penalty[candidates],
         )
 
     learnt, history_needs = _learn(needs, history, ranked) if learn and history else ({}, set())
@@ -291,6 +298,7 @@ def rank_needs(
             "learnt": used is not None,
             "decisions": len(history),
             "folds": {fold: learnt.get(fold) for fold in range(LEARNING_FOLDS)} if used else {},
+            "hubness_neighbours": HUBNESS_NEIGHBOURS if penalty is not None else None,
         }
     output: list[RankedNeed] = []
     for i, need in enumerate(needs):

@@ -207,9 +207,15 @@ def rank(
     top_k: int = 10,
     labels: Callable[[str, str], str] | None = None,
     within_coverage: bool = True,
+    hubness: NDArray[np.floating[Any]] | None = None,
 ) -> list[Scored]:
     """Score every eligible candidate of the other side for ``query`` and return the best ``top_k``, best
-    first: by the exact score, then by the model's cosine (scores are rounded only for display).
+    first: by the exact score, then by the model's (corrected) cosine (scores are rounded only for display).
+
+    ``hubness``: one value per candidate, subtracted from its cosine before calibration (the semantic
+    feature) and the tie-break: ``hubness.hubness_penalty`` where a whole batch is ranked, so that with the
+    facets silent each query's order is CSLS's. The reasons keep the raw cosine (``similarity``) and the
+    correction (``hubness``).
 
     ``within_coverage``: leave out offers whose stated coverage excludes the need's places (automatic
     suggestions); False scores them anyway, with the reason (a pair a curator makes by hand).
@@ -221,7 +227,8 @@ def rank(
     if query.ineligible_reason(today):
         return []
     cosines = candidate_vectors @ query_vector if len(candidates) else np.zeros(0, dtype=np.float32)
-    semantic = calibrate(cosines)
+    corrected = cosines if hubness is None else cosines - np.asarray(hubness, dtype=np.float64)
+    semantic = calibrate(corrected)
     history = history or {}
     results = []
     for index, candidate in enumerate(candidates):
@@ -246,10 +253,12 @@ def rank(
             today=today,
         )
         why = {"similarity": round(float(cosines[index]), 4), **reasons}
+        if hubness is not None:
+            why["hubness"] = round(float(hubness[index]), 4)
         why["summary"] = summarise(why, labels=labels)
         rounded = {name: round(value, 4) for name, value in features.items()}
         results.append(
-            (combine(features, weights), float(cosines[index]), Scored(candidate.id, 0.0, rounded, why))
+            (combine(features, weights), float(corrected[index]), Scored(candidate.id, 0.0, rounded, why))
         )
     results.sort(key=lambda item: (-item[0], -item[1], item[2].candidate_id))
     return [replace(scored, score=score) for score, _cosine, scored in results[:top_k]]

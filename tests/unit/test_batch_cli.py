@@ -311,6 +311,6 @@ def test_too_little_history_keeps_the_default_weights():
 def test_the_command_reports_the_weights_it_used(files, capsys, recording):
     tmp_path, needs, offers = files
     assert run(tmp_path, needs, offers, "--report") == 0
-    assert re.search(
-        r"weights [0-9a-f]{12} \(defaults; too few to learn from in 0 past matches\)", capsys.readouterr().err
-    )
+    err = capsys.readouterr().err
+    assert re.search(r"weights [0-9a-f]{12} \(defaults; too few to learn from in 0 past matches\)", err)
+    assert "hubness correction: none (fewer than 50 needs)" in err
