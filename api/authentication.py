@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, cast
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication as DRFSessionAuthentication
 from rest_framework.throttling import AnonRateThrottle
 
 if TYPE_CHECKING:  # for annotations only: DRF imports this module while rest_framework.views loads
@@ -27,15 +28,34 @@ class FailedTokenThrottle(AnonRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+def _second_factor_checked(user: "User") -> None:
+    """A staff account without its second factor reaches no API call, as it reaches no staff page."""
+    from marketplace import permissions  # here: DRF imports this module before the apps are ready
+
+    if permissions.lacks_second_factor(user):
+        raise exceptions.PermissionDenied(permissions.SECOND_FACTOR_FIRST, code="second_factor_required")
+
+
 class TokenAuthentication(KnoxTokenAuthentication):
     def authenticate(self, request: "Request") -> "tuple[User, ApiToken] | None":
         try:
-            return super().authenticate(request)
+            authenticated = super().authenticate(request)
         except exceptions.AuthenticationFailed:
             throttle = FailedTokenThrottle()
             if not throttle.allow_request(request, None):
                 raise exceptions.Throttled(throttle.wait()) from None
             raise
+        if authenticated is not None:
+            _second_factor_checked(authenticated[0])
+        return authenticated
+
+
+class SessionAuthentication(DRFSessionAuthentication):
+    def authenticate(self, request: "Request") -> "tuple[User, None] | None":
+        authenticated = super().authenticate(request)
+        if authenticated is not None:
+            _second_factor_checked(authenticated[0])
+        return authenticated
 
 
 class TokenScheme(KnoxTokenScheme):

@@ -51,7 +51,12 @@ class PostingFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_meaning",
         max_length=500,
-        label="Search by meaning, in any language: open postings closest first",
+        label="Search by meaning, in any language: the open postings close in meaning, closest first",
+    )
+    more = django_filters.BooleanFilter(
+        method="keep",
+        label="With q: also the open postings farther in meaning, after the close ones (as the pages' "
+        "'show more')",
     )
 
     def filter_region(self, queryset: Postings, name: str, value: str) -> Postings:
@@ -74,7 +79,13 @@ class PostingFilter(django_filters.FilterSet):
     def filter_meaning(self, queryset: Postings, name: str, value: str) -> Postings:
         if not value.strip():
             return queryset
-        return match_selectors.closest_in_meaning(queryset, value, limit=settings.API_SEMANTIC_SEARCH_LIMIT)
+        more = bool(self.form.cleaned_data.get("more"))
+        return match_selectors.closest_in_meaning(
+            queryset, value, limit=settings.API_SEMANTIC_SEARCH_LIMIT, more=more
+        ).postings
+
+    def keep(self, queryset: Postings, name: str, value: bool) -> Postings:
+        return queryset  # read by `filter_meaning`
 
 
 class NeedFilter(PostingFilter):

@@ -368,12 +368,18 @@ class MatchListSerializer(serializers.ListSerializer):
         return super().to_representation(items)
 
 
+class StandingSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Stable: your_answer, their_answer, connected, closed, …")
+    words = serializers.CharField(help_text="In words, in the reader's language")
+
+
 class MatchSerializer(serializers.ModelSerializer):
     need = serializers.SerializerMethodField()
     offer = serializers.SerializerMethodField()
     reasons = serializers.SerializerMethodField()
     my_sides = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField(help_text="What you may do on this match now")
+    standing = serializers.SerializerMethodField(help_text="Whose move it is, for you")
     status = serializers.ChoiceField(choices=MatchStatus.choices, read_only=True)
 
     class Meta:
@@ -389,6 +395,7 @@ class MatchSerializer(serializers.ModelSerializer):
             "reasons",
             "my_sides",
             "actions",
+            "standing",
             "need_response",
             "need_message",
             "offer_response",
@@ -425,6 +432,11 @@ class MatchSerializer(serializers.ModelSerializer):
 
     def get_actions(self, match: Match) -> list[str]:
         return sorted(actions_for(self.context["request"].user, match))
+
+    @extend_schema_field(StandingSerializer)
+    def get_standing(self, match: Match) -> dict[str, str]:
+        standing = match_selectors.match_standing(match, sides_of(self.context["request"].user, match))
+        return {"key": standing.key, "words": str(standing.label)}
 
 
 class MatchDetailSerializer(MatchSerializer):

@@ -691,6 +691,8 @@ def main() -> None:
         import django
 
         django.setup()
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
         from marketplace import services
         from marketplace.models import Need, Offer, PostingStatus, User
         from matching.tasks import match_posting
@@ -782,6 +784,8 @@ def main() -> None:
 
         if args.burst:
             secretariat = User.objects.get(email="secretariat@demo.example.org")
+            if not secretariat.authenticator_set.exists():  # staff reach the API with a second factor only
+                TOTP.activate(secretariat, generate_totp_secret())
             _token, key = services.api_token_create(
                 user=secretariat, name="load benchmark", expires_in_days=1
             )

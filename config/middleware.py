@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -40,11 +39,7 @@ def staff_second_factor_required(
 
     def middleware(request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            request.path.startswith(STAFF_AREAS)
-            and permissions.is_staff_account(user)
-            and not get_mfa_adapter().is_mfa_enabled(user)
-        ):
+        if request.path.startswith(STAFF_AREAS) and permissions.lacks_second_factor(user):
             messages.info(
                 request,
                 _("Staff accounts sign in with a second factor: set up an authenticator app to continue."),

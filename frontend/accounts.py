@@ -1,18 +1,22 @@
 """django-allauth hooks: sign-up asks for the person's public name; a signed-in person who has none yet (an
-account from before names were asked) is asked for it before going on; a new password revokes API tokens."""
+account from before names were asked) is asked for it before going on; a new password revokes API tokens.
+And the welcome page, where a new account lands once its e-mail address is confirmed
+(ACCOUNT_SIGNUP_REDIRECT_URL): who does what here, and the next step for each role."""
 
 from typing import Any
 from urllib.parse import urlencode
 
+from allauth.account import forms as allauth_forms
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
-from marketplace import permissions, services
+from marketplace import permissions, selectors, services
 from marketplace.models import User
 
 from .forms import public_name_field
@@ -26,6 +30,19 @@ class SignupForm(forms.Form):
 
     def signup(self, request: HttpRequest, user: User) -> None:
         services.user_public_name_set(user=user, name=self.cleaned_data["name"])
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's sign-in form in the site's words; the labels above the fields say it all, without
+    placeholders that repeat them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = gettext("E-mail address")
+        if "remember" in self.fields:
+            self.fields["remember"].label = gettext("Keep me signed in on this device")
+        for field in self.fields.values():
+            field.widget.attrs.pop("placeholder", None)
 
 
 def public_name_url(next_url: str) -> str:
@@ -53,3 +70,19 @@ class AccountAdapter(DefaultAccountAdapter):
         if not permissions.has_public_name(user) and response.has_header("Location"):
             response["Location"] = public_name_url(response["Location"])
         return response
+
+
+def welcome(request: HttpRequest) -> HttpResponse:
+    """The roles in plain words and the next step for each; a signed-in person also sees which roles they
+    hold or have asked for. Public: a visitor reads it before signing up."""
+    user = request.user
+    context: dict[str, Any] = {}
+    if user.is_authenticated:
+        context = {
+            "focal_point_parties": selectors.focal_point_parties(user=user),
+            "role_requests": selectors.focal_point_requests_of(user=user),
+            "is_expert": permissions.is_expert(user),
+            "organizations": selectors.organizations_of(user=user),
+            "invitations": selectors.open_invitations_for(user=user),
+        }
+    return render(request, "frontend/welcome.html", context)

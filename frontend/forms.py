@@ -2,10 +2,12 @@
 errors are shown on the matching fields (see `apply_service_errors`)."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, cast, overload
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField, BoundWidget
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +20,7 @@ from marketplace.models import (
     Language,
     Need,
     Offer,
+    OfferKind,
     Organization,
     Region,
     Scheme,
@@ -82,59 +85,218 @@ def apply_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
-PICKER_FIELDS = ("subjects", "gbf_targets", "support_types", "countries", "regions", "delivery_languages")
-CLOSING_FIELDS = ("contact_name", "contact_email", "contact_phone", "expires_on")
+# The posting form in sections, in the order a poster thinks: what, for whom, where, when, contact. An offer's
+# fields that only mean something for one kind of offer have a section of their own, keyed by that kind (the
+# page shows it for that kind only; with JavaScript off every section stays and says which kind it is for).
+NEED_SECTIONS: tuple[tuple[str, "StrOrPromise", tuple[str, ...]], ...] = (
+    (
+        "what",
+        _("What is needed"),
+        ("title", "description", "language", "support_types", "subjects", "gbf_targets"),
+    ),
+    ("whom", _("For whom"), ("poster", "beneficiaries", "budget_note")),
+    ("where", _("Where"), ("countries",)),
+    ("when", _("When"), ("timeframe_start", "timeframe_end", "expires_on")),
+    ("contact", _("Contact"), ("contact_name", "contact_email", "contact_phone")),
+)
+OFFER_SECTIONS: tuple[tuple[str, "StrOrPromise", tuple[str, ...]], ...] = (
+    (
+        "what",
+        _("What is offered"),
+        ("kind", "title", "description", "language", "support_types", "subjects", "gbf_targets"),
+    ),
+    ("whom", _("Who offers it"), ("poster", "capacity")),
+    ("where", _("Where and in which languages"), ("countries", "delivery_languages")),
+    (
+        OfferKind.TRAINING,
+        _("About the course or workshop"),
+        ("starts_on", "ends_on", "delivery_format", "seats"),
+    ),
+    (OfferKind.TECHNOLOGY, _("About the technology"), ("readiness_level", "licensing_terms")),
+    (OfferKind.FUNDING, _("About the funding"), ("eligibility", "deadline")),
+    ("when", _("When"), ("expires_on",)),
+    ("contact", _("Contact"), ("contact_name", "contact_email", "contact_phone")),
+)
+# The Kunming-Montreal framework's three groups of targets (section H), by target number.
+GBF_TARGET_GROUPS: tuple[tuple[range, "StrOrPromise"], ...] = (
+    (range(1, 9), _("Reducing threats to biodiversity (targets 1–8)")),
+    (range(9, 14), _("Meeting people's needs through sustainable use and benefit-sharing (targets 9–13)")),
+    (range(14, 24), _("Tools and solutions for implementation and mainstreaming (targets 14–23)")),
+)
+
+
+@dataclass
+class Fold:
+    """One collapsible block of a long list of check boxes: a summary line, and the boxes under headings."""
+
+    id: str
+    summary: "StrOrPromise"
+    groups: Sequence[tuple["StrOrPromise | None", list[BoundWidget]]]
+
+    @property
+    def chosen(self) -> int:
+        return sum(1 for _heading, widgets in self.groups for widget in widgets if widget.data["selected"])
+
+
+@dataclass
+class Section:
+    key: str
+    title: "StrOrPromise"
+    fields: list[BoundField]
+    only_for: "StrOrPromise | None" = None  # an offer kind's label, for a section of that kind only
+
+
+# Long lists of check boxes, folded into blocks that open on demand (see `PostingForm.folds`).
+FOLDED_FIELDS = ("support_types", "subjects", "gbf_targets", "countries")
+
+
+def _target_number(widget: BoundWidget) -> int:
+    """A GBF target's number, from its code (gbf-target-12)."""
+    return int(str(widget.data["value"]).rsplit("-", 1)[-1])
 
 
 class PostingForm(forms.Form):
-    """Fields shared by needs and offers; facets are vocabulary codes."""
+    """Fields shared by needs and offers; facets are vocabulary codes. Shown in `sections()`, the long lists
+    of check boxes folded (`folds()`); every rule the services check runs in the same round (`clean`)."""
 
     model: type[Need] | type[Offer] | None = None  # NeedForm's and OfferForm's
     scalar_fields: tuple[str, ...] = ()
+    section_fields: tuple[tuple[str, "StrOrPromise", tuple[str, ...]], ...] = ()
     support_label: "StrOrPromise"  # NeedForm's and OfferForm's
     countries_label: "StrOrPromise"
+    folded_fields = FOLDED_FIELDS
 
-    def __init__(self, *args: Any, poster_choices: Sequence[Choice] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        poster_choices: Sequence[Choice] | None = None,
+        posting: Need | Offer | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         assert self.model is not None, "a need's or an offer's form"
+        self.posting = posting
         generated = fields_for_model(self.model, fields=self.scalar_fields)
         for name in self.scalar_fields:
             if name in generated and name not in self.declared_fields:
                 field = generated[name]
                 if isinstance(field, forms.DateField):
                     field.widget = DATE
+                if isinstance(field.widget, forms.Textarea):  # the browser keeps count (see posting-form.js)
+                    field.widget.attrs.update(rows=4, maxlength=field_limits(self.model, name)["max_length"])
                 self.fields[name] = field
         cached = selectors.filter_choices()
+        self._subject_groups = _term_choices(Scheme.SUBJECT, grouped=True, cached=cached)
         self.fields["subjects"] = forms.MultipleChoiceField(
             label=_("Subjects"),
-            choices=_term_choices(Scheme.SUBJECT, grouped=True, cached=cached),
+            choices=self._subject_groups,
             widget=forms.CheckboxSelectMultiple,
+            error_messages={"required": _("Choose at least one.")},
         )
         self.fields["gbf_targets"] = forms.MultipleChoiceField(
             label=_("GBF targets"),
             choices=_term_choices(Scheme.GBF_TARGET, cached=cached),
             required=False,
             widget=forms.CheckboxSelectMultiple,
+            help_text=_(
+                "The targets of the Kunming-Montreal Global Biodiversity Framework this work serves."
+            ),
         )
         self.fields["support_types"] = forms.MultipleChoiceField(
             label=self.support_label,
             choices=_term_choices(Scheme.SUPPORT_TYPE, cached=cached),
             widget=forms.CheckboxSelectMultiple,
+            error_messages={"required": _("Choose at least one.")},
         )
         self.fields["countries"] = forms.MultipleChoiceField(
             label=self.countries_label,
             choices=_party_choices(cached=cached),
             required=False,
-            widget=forms.SelectMultiple(attrs={"size": 8, "aria-labelledby": "legend-countries"}),
-            help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_("Open a region to choose its countries, or choose the whole region."),
         )
         self.fields["regions"] = forms.MultipleChoiceField(
             label=_("Regions"), choices=Region.choices, required=False, widget=forms.CheckboxSelectMultiple
         )
+        self._party_regions = {party["code"]: party["region"] for party in cached["parties"]}
         if poster_choices is not None:
-            self.fields["poster"] = forms.ChoiceField(label=_("Posted for"), choices=poster_choices)
-        described = [name for name in self.scalar_fields if name not in (*PICKER_FIELDS, *CLOSING_FIELDS)]
-        self.order_fields(["poster", "kind", *described, *PICKER_FIELDS, *CLOSING_FIELDS])
+            # One choice is chosen for the poster; among several, the poster says which (no default Party).
+            empty: list[Choice] = [("", _("Choose…"))] if len(poster_choices) > 1 else []
+            self.fields["poster"] = forms.ChoiceField(
+                label=_("Posted for"), choices=empty + list(poster_choices)
+            )
+        # In the page's order, so that an error summary lists the errors as the page shows them.
+        self.order_fields([name for _key, _title, names in self.section_fields for name in names])
+        # Where an error summary's link lands for a folded list: its first summary line.
+        self.error_anchors = {name: f"fold-{name}-0" for name in FOLDED_FIELDS}
+
+    def clean(self) -> dict[str, Any]:
+        """The services' own rules (dates in order, expiry ahead, where an offer is available…) on what is
+        filled in so far, so that every error shows in one round; a field already in error keeps its own."""
+        cleaned = super().clean() or {}
+        kind = "need" if self.model is Need else "offer"
+        data = {name: value for name, value in cleaned.items() if name != "poster"}
+        for field, messages in services.posting_errors(kind, data, self.posting).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, messages)
+        return cleaned
+
+    def sections(self) -> list[Section]:
+        kinds = dict(OfferKind.choices)
+        return [
+            Section(
+                key=key,
+                title=title,
+                fields=[self[name] for name in names if name in self.fields],
+                only_for=kinds.get(key),
+            )
+            for key, title, names in self.section_fields
+            if any(name in self.fields for name in names)
+        ]
+
+    def folds(self, name: str) -> list[Fold]:
+        """A folded field's check boxes in collapsible blocks: subjects in one (thematic programmes, then
+        cross-cutting issues), support types in one, GBF targets by the framework's three groups, countries
+        by UN region, each region's block starting with the whole region."""
+        widgets = list(self[name])
+        if name == "gbf_targets":
+            return [
+                Fold(
+                    f"fold-{name}-{index}",
+                    title,
+                    [(None, [w for w in widgets if _target_number(w) in numbers])],
+                )
+                for index, (numbers, title) in enumerate(GBF_TARGET_GROUPS)
+            ]
+        if name == "countries":
+            regions = list(self["regions"])
+            return [
+                Fold(
+                    f"fold-{name}-{index}",
+                    region.choice_label,
+                    [
+                        (
+                            None,
+                            [
+                                region,
+                                *(
+                                    w
+                                    for w in widgets
+                                    if self._party_regions.get(w.data["value"]) == region.data["value"]
+                                ),
+                            ],
+                        )
+                    ],
+                )
+                for index, region in enumerate(regions)
+            ]
+        if name == "subjects":
+            headings = [
+                (group, [w for w in widgets if w.data["value"] in {code for code, _label in choices}])
+                for group, choices in self._subject_groups
+            ]
+            return [Fold(f"fold-{name}-0", _("Choose the subjects"), headings)]
+        return [Fold(f"fold-{name}-0", _("Choose the types of support"), [(None, widgets)])]
 
     def data_for_service(self) -> dict[str, Any]:
         return {name: value for name, value in self.cleaned_data.items() if name != "poster"}
@@ -150,6 +312,7 @@ class PostingForm(forms.Form):
 
 class NeedForm(PostingForm):
     model = Need
+    section_fields = NEED_SECTIONS
     support_label = _("Types of support sought")
     countries_label = _("Countries concerned")
     scalar_fields = services.NEED_FIELDS
@@ -157,6 +320,7 @@ class NeedForm(PostingForm):
 
 class OfferForm(PostingForm):
     model = Offer
+    section_fields = OFFER_SECTIONS
     support_label = _("Types of support offered")
     countries_label = _("Countries covered")
     scalar_fields = services.OFFER_FIELDS
@@ -185,7 +349,8 @@ def offer_poster_choices(user: User) -> list[Choice]:
 
 class ModerationForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("approve", _("Approve")), ("changes", _("Request changes")), ("reject", _("Reject"))]
+        choices=[("approve", _("Approve")), ("changes", _("Request changes")), ("reject", _("Reject"))],
+        error_messages={"required": _("Choose a decision.")},
     )
     message = forms.CharField(
         label=_("Message to the poster"),
@@ -212,11 +377,14 @@ class FocalPointRequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choice_field(self, "party").choices = _party_choices()
+        choice_field(self, "party").choices = [("", _("Choose your Party…")), *_party_choices()]
 
 
 class RoleDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))],
+        error_messages={"required": _("Choose a decision.")},
+    )
     note = forms.CharField(required=False, max_length=MESSAGE_MAX_LENGTH)
 
 

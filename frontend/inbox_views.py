@@ -4,7 +4,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -82,6 +82,8 @@ def api_tokens(request: SignedInRequest) -> HttpResponse:
             _token, secret = services.api_token_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
             forms.apply_service_errors(form, error)
+        except PermissionDenied as refused:  # a staff account without its second factor yet
+            form.add_error(None, str(refused))
         else:
             form = forms.ApiTokenForm()
     return render(

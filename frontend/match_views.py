@@ -1,7 +1,8 @@
 """Pages for matches: my matches, a match's page with its actions, expressing interest, case studies."""
 
 from collections.abc import Callable
-from typing import Any, TypeAlias, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,19 +20,72 @@ from matching import lifecycle, services
 from matching import permissions as match_permissions
 from matching import selectors as match_selectors
 from matching.explanations import reason_lines
-from matching.models import ACCEPTED_STATUSES, Match, MatchStatus
+from matching.models import ACCEPTED_STATUSES, Match, MatchStatus, Response
 
 from . import forms
 from .views import SignedInRequest, public_name_required
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @login_required
 def my_matches(request: SignedInRequest) -> HttpResponse:
-    matches = list(match_selectors.matches_of(user=request.user))
-    waiting = [m for m in matches if m.status in lifecycle.AWAITING_ANSWER]
-    active = [m for m in matches if m.status in ACCEPTED_STATUSES]
-    ended = [m for m in matches if m not in waiting and m not in active]
-    return render(request, "frontend/my_matches.html", {"waiting": waiting, "active": active, "ended": ended})
+    """The reader's matches, those waiting for them first, the strongest first within each group."""
+    rows = match_selectors.matches_for_reader(user=request.user)
+    groups: dict[int, list[match_selectors.ReaderMatch]] = {}
+    for row in rows:
+        groups.setdefault(row.standing.group, []).append(row)
+    return render(
+        request,
+        "frontend/my_matches.html",
+        {
+            "for_you": groups.get(match_selectors.YOUR_MOVE, []),
+            "for_them": groups.get(match_selectors.THEIR_MOVE, []),
+            "active": groups.get(match_selectors.UNDER_WAY, []),
+            "ended": groups.get(match_selectors.ENDED, []),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class SideView:
+    """One posting of a match as its page shows it, with that side's answer."""
+
+    side: str  # "need" or "offer"
+    posting: Need | Offer
+    mine: bool  # the reader answers for this side
+    response: str  # "", "accepted" or "declined"
+    response_label: "StrOrPromise"
+    message: str
+    show_contact: bool
+
+
+def _side_view(match: Match, side: str, *, sides: set[str], show_contact: bool) -> SideView:
+    response = getattr(match, f"{side}_response")
+    return SideView(
+        side=side,
+        posting=getattr(match, side),
+        mine=side in sides,
+        response=response,
+        response_label=Response(response).label,
+        message=getattr(match, f"{side}_message"),
+        show_contact=show_contact,
+    )
+
+
+# What the reader of a match's page does next, by its standing (`matching.selectors.STANDINGS`).
+NEXT_STEP = {
+    "your_answer": gettext_lazy(
+        "Read both postings and why they fit, then accept or decline below. "
+        "Contact details are shared once both sides accept."
+    ),
+    "their_answer": gettext_lazy("You will be notified when the other side answers."),
+    "connected": gettext_lazy("Write to each other: the other side's contact details are shown below."),
+    "your_report": gettext_lazy(
+        "Tell the other side and the secretariat how it went: report the outcome below."
+    ),
+}
 
 
 def _action_forms(allowed: set[str]) -> dict[str, Form | bool | None]:
@@ -48,10 +102,12 @@ def _action_forms(allowed: set[str]) -> dict[str, Form | bool | None]:
 
 @login_required
 def match_detail(request: SignedInRequest, pk: int) -> HttpResponse:
-    match = match_selectors.access_match(user=request.user, pk=pk)
+    match = match_selectors.access_match_page(user=request.user, pk=pk)
     sides = match_permissions.sides_of(request.user, match)
     is_curator = permissions.is_secretariat(request.user)
     connected = match.status in ACCEPTED_STATUSES
+    standing = match_selectors.match_standing(match, sides)
+    actions = _action_forms(match_permissions.actions_for(request.user, match, sides=sides))
     study = match_selectors.case_study_of(match)
     may_write_story = match.status == MatchStatus.COMPLETED and match_permissions.can_write_story(
         request.user, sides=sides
@@ -71,8 +127,23 @@ def match_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "sides": sides,
             "is_curator": is_curator,
             "connected": connected,
+            "standing": standing,
+            "next_step": NEXT_STEP.get(standing.key, ""),
+            # (the next step of the side that must answer says it already)
+            "contact_notice": match.status in lifecycle.AWAITING_ANSWER and standing.key != "your_answer",
+            "postings": [
+                # a side's contact: for the other side and the secretariat, once both sides accepted
+                _side_view(
+                    match,
+                    side,
+                    sides=sides,
+                    show_contact=connected and (match_permissions.other(side) in sides or is_curator),
+                )
+                for side in ("need", "offer")
+            ],
             "reasons": reason_lines(match.reasons, match_selectors.reason_labels([match])),
-            "actions": _action_forms(match_permissions.actions_for(request.user, match, sides=sides)),
+            "actions": actions,
+            "any_action": any(actions.values()),
             "outcomes": match.outcomes.all(),
             "notes": match.notes.select_related("author") if is_curator else (),
             "note_form": forms.NoteForm() if is_curator else None,

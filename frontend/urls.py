@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import dashboard_views, inbox_views, match_views, mentoring_views, views, workbench_views
+from . import accounts, dashboard_views, inbox_views, match_views, mentoring_views, views, workbench_views
 
 KIND = "<str:kind>"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("welcome/", accounts.welcome, name="welcome"),
     path("my/", views.my_postings, name="my_postings"),
     path("my/focal-point/", views.focal_point_request, name="focal_point_request"),
     path("my/expert-profile/", views.expert_profile, name="expert_profile"),
@@ -30,7 +31,7 @@ urlpatterns = [
     path("mentoring/request/", mentoring_views.mentoring_request, name="mentoring_request"),
     path("mentoring/pairings/<int:pk>/", mentoring_views.pairing_detail, name="pairing_detail"),
     path("mentoring/pairings/<int:pk>/<str:action>/", mentoring_views.pairing_act, name="pairing_act"),
-    path("secretariat/validation/", views.validation_queue, name="validation_queue"),
+    path("secretariat/validation/", workbench_views.validation_queue, name="validation_queue"),
     path("secretariat/matches/", workbench_views.match_queue, name="match_queue"),
     path("secretariat/matches/bulk/", workbench_views.match_queue_bulk, name="match_queue_bulk"),
     path("secretariat/matches/new/", workbench_views.match_create, name="match_create"),
@@ -45,8 +46,12 @@ urlpatterns = [
         workbench_views.cohort_confirm,
         name="cohort_confirm",
     ),
-    path("secretariat/role-requests/<int:pk>/", views.focal_point_decide, name="focal_point_decide"),
-    path("secretariat/organizations/<int:pk>/", views.organization_decide, name="organization_decide"),
+    path(
+        "secretariat/role-requests/<int:pk>/", workbench_views.focal_point_decide, name="focal_point_decide"
+    ),
+    path(
+        "secretariat/organizations/<int:pk>/", workbench_views.organization_decide, name="organization_decide"
+    ),
     path(f"{KIND}s/", views.posting_list, name="posting_list"),
     path(f"{KIND}s/new/", views.posting_create, name="posting_create"),
     path(f"{KIND}s/check/", views.posting_check, name="posting_check"),
@@ -54,6 +59,6 @@ urlpatterns = [
     path(f"{KIND}s/<int:pk>/edit/", views.posting_edit, name="posting_edit"),
     path(f"{KIND}s/<int:pk>/submit/", views.posting_submit, name="posting_submit"),
     path(f"{KIND}s/<int:pk>/close/", views.posting_close, name="posting_close"),
-    path(f"{KIND}s/<int:pk>/moderate/", views.posting_moderate, name="posting_moderate"),
+    path(f"{KIND}s/<int:pk>/moderate/", workbench_views.posting_moderate, name="posting_moderate"),
     path(f"{KIND}s/<int:pk>/interest/", match_views.express_interest, name="express_interest"),
 ]

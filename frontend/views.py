@@ -31,7 +31,7 @@ from matching import permissions as match_permissions
 from matching import selectors as matching_selectors
 
 from . import forms
-from .accounts import public_name_url
+from .accounts import LoginForm, public_name_url
 
 PAGE_SIZE = 20
 
@@ -128,17 +128,25 @@ def posting_list(request: HtmxHttpRequest, kind: str) -> HttpResponse:
     throttled = by_meaning and not MeaningSearchThrottle().allow_request(request, None)
     if throttled:  # the same search by its words instead, and the page says why
         by_meaning = False
+    more = bool(params.get("more"))  # by meaning: the farther results too, after the close ones
+    meaning = None
     if by_meaning:  # the words' meaning, in any language, instead of the words themselves
-        postings = matching_selectors.closest_in_meaning(
+        meaning = matching_selectors.closest_in_meaning(
             selectors.published_postings(model=model, filters=replace(filters, q="")),
             filters.q,
             limit=settings.API_SEMANTIC_SEARCH_LIMIT,
+            more=more,
         )
+        postings = meaning.postings
     else:
         postings = selectors.published_postings(model=model, filters=filters)
     page = Paginator(selectors.as_cards(postings), PAGE_SIZE).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
+    close_only = query.copy()  # plain links between the close results and all of them (no JavaScript)
+    close_only.pop("more", None)
+    with_more = close_only.copy()
+    with_more["more"] = "1"
     # the filters' choices (cached: alike for every reader of a language); HTMX swaps in the results only
     choices = {} if request.htmx else selectors.filter_choices()
     return render(
@@ -150,6 +158,10 @@ def posting_list(request: HtmxHttpRequest, kind: str) -> HttpResponse:
             "page": page,
             "filters": filters,
             "by_meaning": by_meaning,
+            "meaning": meaning,
+            "more": more,
+            "show_more": "?" + with_more.urlencode(),
+            "close_only": "?" + close_only.urlencode(),
             "query": query.urlencode() + "&" if query else "",
             "vocabulary": choices,
             "regions": Region.choices,
@@ -261,7 +273,7 @@ def posting_create(request: SignedInRequest, kind: str) -> HttpResponse:
                 messages.success(request, _("Saved as a draft."))
             return redirect("posting_detail", kind=kind, pk=posting.pk)
     return render(
-        request, "frontend/posting_form.html", {"kind": kind, "form": form, "pickers": forms.PICKER_FIELDS}
+        request, "frontend/posting_form.html", {"kind": kind, "form": form}
     )
 
 
@@ -291,7 +303,7 @@ def posting_edit(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
         )
         return redirect("posting_detail", kind=kind, pk=pk)
     form_class = forms.POSTING_FORMS[kind]
-    form = form_class(request.POST or None, initial=form_class.initial_from(posting))
+    form = form_class(request.POST or None, initial=form_class.initial_from(posting), posting=posting)
     if request.method == "POST" and form.is_valid():
         try:
             posting = services.posting_update(
@@ -308,7 +320,7 @@ def posting_edit(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     return render(
         request,
         "frontend/posting_form.html",
-        {"kind": kind, "form": form, "posting": posting, "pickers": forms.PICKER_FIELDS},
+        {"kind": kind, "form": form, "posting": posting},
     )
 
 
@@ -355,95 +367,7 @@ def my_postings(request: SignedInRequest) -> HttpResponse:
     )
 
 
-# --- Secretariat -------------------------------------------------------------------------------------
-
-
-@login_required
-def validation_queue(request: SignedInRequest) -> HttpResponse:
-    _secretariat_only(request.user)
-    return render(
-        request,
-        "frontend/validation_queue.html",
-        {
-            "queues": [
-                (kind, selectors.validation_queue(model=model))
-                for kind, model in selectors.POSTING_MODELS.items()
-            ],
-            "role_requests": selectors.pending_focal_point_requests(),
-            "organizations": selectors.pending_organizations(),
-            "form": forms.ModerationForm(),
-        },
-    )
-
-
-@login_required
-@require_POST
-def posting_moderate(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
-    _secretariat_only(request.user)
-    posting = selectors.access_posting(user=request.user, kind=kind, pk=pk)
-    form = forms.ModerationForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("“%(title)s”: choose a decision.") % {"title": posting.title})
-        decision, message = form.cleaned_data["decision"], form.cleaned_data["message"]
-        if decision == "approve":
-            services.posting_approve(user=request.user, posting=posting)
-        elif decision == "changes":
-            services.posting_request_changes(user=request.user, posting=posting, message=message)
-        else:
-            services.posting_reject(user=request.user, posting=posting, message=message)
-        messages.success(request, _("Decision recorded for “%(title)s”.") % {"title": posting.title})
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    back_to_queue = request.POST.get("next") == reverse("validation_queue")
-    return redirect(
-        f"{reverse('validation_queue')}#{kind}-{pk}"  # back to the item decided on
-        if back_to_queue
-        else reverse("posting_detail", kwargs={"kind": kind, "pk": pk})
-    )
-
-
-def _record_decision(
-    http_request: SignedInRequest,
-    *,
-    approve: Callable[..., object],
-    reject: Callable[..., object],
-    target: dict[str, Any],
-) -> HttpResponse:
-    """The secretariat's approval or rejection, with a note, from the validation queue; `target`: the
-    service's argument naming what is decided."""
-    form = forms.RoleDecisionForm(http_request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose a decision."))
-        decide = approve if form.cleaned_data["decision"] == "approve" else reject
-        decide(user=http_request.user, note=form.cleaned_data["note"], **target)
-        messages.success(http_request, _("Decision recorded."))
-    except ValidationError as error:
-        messages.error(http_request, " ".join(error.messages))
-    return redirect("validation_queue")
-
-
-@secretariat_required
-@require_POST
-def focal_point_decide(request: SignedInRequest, pk: int) -> HttpResponse:
-    return _record_decision(
-        request,
-        approve=services.focal_point_request_approve,
-        reject=services.focal_point_request_reject,
-        target={"request": get_object_or_404(selectors.focal_point_requests_for_review(), pk=pk)},
-    )
-
-
-@secretariat_required
-@require_POST
-def organization_decide(request: SignedInRequest, pk: int) -> HttpResponse:
-    return _record_decision(
-        request,
-        approve=services.organization_approve,
-        reject=services.organization_reject,
-        target={"organization": get_object_or_404(selectors.organizations_for_review(), pk=pk)},
-    )
+# The secretariat's pages (the validation queue and its decisions) are in workbench_views.py.
 
 
 # --- Roles -------------------------------------------------------------------------------------------
@@ -565,8 +489,11 @@ def invitation_accept(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 class LoginView(allauth_views.LoginView):
-    """allauth's sign-in page; once an account's failed attempts reach ACCOUNT_RATE_LIMITS["login_failed"],
-    the refusal (allauth's message on the form) is a 429, so that scripts see it as one."""
+    """allauth's sign-in page, with the site's own labels (accounts.LoginForm); once an account's failed
+    attempts reach ACCOUNT_RATE_LIMITS["login_failed"], the refusal (allauth's message on the form) is a 429,
+    so that scripts see it as one."""
+
+    form_class = LoginForm
 
     def form_invalid(self, form: django_forms.Form) -> HttpResponse:
         response = super().form_invalid(form)

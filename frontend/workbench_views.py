@@ -1,6 +1,12 @@
-"""The secretariat's workbench: the match queue (bulk introduce or dismiss), manual matches, the audit log,
-and the mentoring cohorts. Every page here is for secretariat staff only."""
+"""The secretariat's workbench: the validation queue (postings, focal point requests, new organizations), the
+match queue (bulk introduce or dismiss), manual matches, the audit log, and the mentoring cohorts. Every page
+here is for secretariat staff only."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -12,7 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import selectors as audit_selectors
-from marketplace.models import Need, Offer, PostingStatus
+from marketplace import selectors as marketplace_selectors
+from marketplace import services as marketplace_services
+from marketplace.models import FocalPointRequest, Need, Offer, PostingStatus, User
 from matching import selectors as match_selectors
 from matching import services as match_services
 from matching.explanations import reason_lines
@@ -20,10 +28,187 @@ from mentoring import selectors as mentoring_selectors
 from mentoring import services as mentoring_services
 from mentoring.models import Mentor, MentoringCohort, MentoringRequest
 
-from . import forms
+from . import audit_display, forms
 from .views import SignedInRequest, safe_next, secretariat_required
 
-QUEUE_PAGE = 50
+QUEUE_PAGE = 20
+AUDIT_PAGE = 50
+
+
+# --- Validation queue --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A decision the queue did not record: the anchor of its item (`need-12`) and its form, bound, with the
+    errors, the option chosen and the message typed."""
+
+    anchor: str
+    form: django_forms.Form
+
+
+@dataclass(frozen=True)
+class RoleRequestItem:
+    """A pending focal point request, with what the secretariat should know before deciding it: the other
+    requests waiting for the same Party and the Party's focal points already in office."""
+
+    request: FocalPointRequest
+    form: django_forms.Form | None
+    others: list[FocalPointRequest]
+    holders: list[User]
+
+
+def _role_request_items(
+    requests: list[FocalPointRequest], form_for: Callable[[str], django_forms.Form | None]
+) -> list[RoleRequestItem]:
+    by_party: dict[int, list[FocalPointRequest]] = {}
+    for role_request in requests:
+        by_party.setdefault(role_request.party_id, []).append(role_request)
+    return [
+        RoleRequestItem(
+            request=role_request,
+            form=form_for(f"role-request-{role_request.pk}"),
+            others=[other for other in by_party[role_request.party_id] if other.pk != role_request.pk],
+            holders=[
+                assignment.user
+                for assignment in role_request.party.focal_points.all()
+                if assignment.user_id != role_request.user_id
+            ],
+        )
+        for role_request in requests
+    ]
+
+
+def _error_text(form: django_forms.Form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def _validation_queue_page(request: SignedInRequest, refused: Refused | None = None) -> HttpResponse:
+    """The queue; with `refused`, its item shows the form as it was sent and why it was not recorded (400)."""
+
+    def form_for(anchor: str) -> django_forms.Form | None:
+        return refused.form if refused is not None and refused.anchor == anchor else None
+
+    queues = [
+        (kind, [(posting, form_for(f"{kind}-{posting.pk}")) for posting in postings])
+        for kind, postings in (
+            (kind, marketplace_selectors.validation_queue(model=model))
+            for kind, model in marketplace_selectors.POSTING_MODELS.items()
+        )
+    ]
+    role_requests = _role_request_items(
+        list(
+            marketplace_selectors.pending_focal_point_requests().prefetch_related("party__focal_points__user")
+        ),
+        form_for,
+    )
+    organizations = [
+        (organization, form_for(f"organization-{organization.pk}"))
+        for organization in marketplace_selectors.pending_organizations()
+    ]
+    shown = any(form for _kind, items in queues for _posting, form in items)
+    shown = shown or any(item.form for item in role_requests) or any(form for _o, form in organizations)
+    if refused is not None and not shown:  # decided meanwhile, by someone else: no item to show it on
+        messages.error(request, _error_text(refused.form))
+        return redirect("validation_queue")
+    return render(
+        request,
+        "frontend/validation_queue.html",
+        {
+            "queues": queues,
+            "role_requests": role_requests,
+            "organizations": organizations,
+            "refused": refused,
+        },
+        status=400 if refused is not None else 200,
+    )
+
+
+@secretariat_required
+def validation_queue(request: SignedInRequest) -> HttpResponse:
+    """Postings submitted for validation, focal point requests and new organizations, oldest first."""
+    return _validation_queue_page(request)
+
+
+@secretariat_required
+@require_POST
+def posting_moderate(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
+    """Approve, send back for changes or reject a submitted posting, from the queue or from its page."""
+    posting = marketplace_selectors.access_posting(user=request.user, kind=kind, pk=pk)
+    form = forms.ModerationForm(request.POST)
+    from_queue = request.POST.get("next") == reverse("validation_queue")
+    if form.is_valid():
+        decision, message = form.cleaned_data["decision"], form.cleaned_data["message"]
+        try:
+            if decision == "approve":
+                marketplace_services.posting_approve(user=request.user, posting=posting)
+            elif decision == "changes":
+                marketplace_services.posting_request_changes(
+                    user=request.user, posting=posting, message=message
+                )
+            else:
+                marketplace_services.posting_reject(user=request.user, posting=posting, message=message)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Decision recorded for “%(title)s”.") % {"title": posting.title})
+            if from_queue:
+                return redirect("validation_queue")
+            return redirect("posting_detail", kind=kind, pk=pk)
+    if from_queue:
+        return _validation_queue_page(request, Refused(f"{kind}-{pk}", form))
+    messages.error(request, _error_text(form))
+    return redirect("posting_detail", kind=kind, pk=pk)
+
+
+def _record_decision(
+    http_request: SignedInRequest,
+    *,
+    approve: Callable[..., object],
+    reject: Callable[..., object],
+    target: dict[str, Any],
+    anchor: str,
+) -> HttpResponse:
+    """The secretariat's approval or rejection, with a note, from the validation queue; `target`: the
+    service's argument naming what is decided; `anchor`: its item on the queue, where a refusal is shown."""
+    form = forms.RoleDecisionForm(http_request.POST)
+    if form.is_valid():
+        decide = approve if form.cleaned_data["decision"] == "approve" else reject
+        try:
+            decide(user=http_request.user, note=form.cleaned_data["note"], **target)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(http_request, _("Decision recorded."))
+            return redirect("validation_queue")
+    return _validation_queue_page(http_request, Refused(anchor, form))
+
+
+@secretariat_required
+@require_POST
+def focal_point_decide(request: SignedInRequest, pk: int) -> HttpResponse:
+    return _record_decision(
+        request,
+        approve=marketplace_services.focal_point_request_approve,
+        reject=marketplace_services.focal_point_request_reject,
+        target={"request": get_object_or_404(marketplace_selectors.focal_point_requests_for_review(), pk=pk)},
+        anchor=f"role-request-{pk}",
+    )
+
+
+@secretariat_required
+@require_POST
+def organization_decide(request: SignedInRequest, pk: int) -> HttpResponse:
+    return _record_decision(
+        request,
+        approve=marketplace_services.organization_approve,
+        reject=marketplace_services.organization_reject,
+        target={"organization": get_object_or_404(marketplace_selectors.organizations_for_review(), pk=pk)},
+        anchor=f"organization-{pk}",
+    )
+
+
+# --- Match queue -------------------------------------------------------------------------------------------
 
 
 @secretariat_required
@@ -46,10 +231,12 @@ def match_queue(request: SignedInRequest) -> HttpResponse:
         {
             "match": match,
             "reasons": reason_lines(match.reasons, labels),
+            # waiting since the suggestion was made (a later re-score leaves the wait as it was)
             "days": (now - match.created_at).days,
         }
         for match in page
     ]
+    summary = match_selectors.match_queue_summary(queue)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -59,6 +246,8 @@ def match_queue(request: SignedInRequest) -> HttpResponse:
             "filters": filters,
             "page": page,
             "rows": rows,
+            "waiting": summary.count,
+            "oldest_days": summary.oldest_days(now),
             "query": query.urlencode(),
             "stories": match_selectors.case_studies_awaiting_approval(),
         },
@@ -68,8 +257,13 @@ def match_queue(request: SignedInRequest) -> HttpResponse:
 @secretariat_required
 @require_POST
 def match_queue_bulk(request: SignedInRequest) -> HttpResponse:
-    ids = request.POST.getlist("matches")
-    form = forms.BulkCurationForm(request.POST, match_ids=[int(pk) for pk in ids if pk.isdigit()])
+    # The page's checkboxes are named "match": a form control named "matches" would shadow the form
+    # element's own `matches()` method in the browser (and break the scripts that call it).
+    ids = request.POST.getlist("match")
+    form = forms.BulkCurationForm(
+        {"action": request.POST.get("action", ""), "matches": ids},
+        match_ids=[int(pk) for pk in ids if pk.isdigit()],
+    )
     if not form.is_valid() or not form.cleaned_data["matches"]:
         messages.error(request, _("Tick at least one match and choose an action."))
     else:
@@ -96,18 +290,29 @@ def match_create(request: SignedInRequest) -> HttpResponse:
         else:
             messages.success(request, _("Both sides have been introduced."))
             return redirect("match_detail", pk=match.pk)
-    return render(
-        request, "frontend/simple_form.html", {"form": form, "title": _("Match a need and an offer")}
-    )
+    return render(request, "frontend/match_create.html", {"form": form})
 
 
 @secretariat_required
 def audit_log(request: SignedInRequest) -> HttpResponse:
+    """Every curator action, newest first: the action in words, and what changed, field by field."""
     # without NUL characters, which PostgreSQL refuses in text
-    entries = audit_selectors.audit_entries(action=request.GET.get("action", "").replace("\x00", "")[:60])
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    actions = audit_selectors.audit_actions()
-    return render(request, "frontend/audit_log.html", {"page": page, "actions": actions})
+    action = request.GET.get("action", "").replace("\x00", "")[:60]
+    entries = audit_selectors.audit_entries(action=action)
+    page = Paginator(entries, AUDIT_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "frontend/audit_log.html",
+        {
+            "page": page,
+            "entries": audit_display.describe(page),
+            "actions": audit_display.action_choices(audit_selectors.audit_actions()),
+            "action": action,
+            "query": query.urlencode(),
+        },
+    )
 
 
 # --- Mentoring ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
@@ -450,6 +450,41 @@ class Posting(models.Model):
     @property
     def region_labels(self) -> list["StrOrPromise"]:
         return [Region(code).label for code in self.regions if code in Region.values]
+
+    @property
+    def status_label(self) -> "StrOrPromise":
+        """The status in words, agreeing with the kind of posting: a need and an offer differ in gender in
+        French ("besoin publié", "offre publiée")."""
+        return _KIND_STATUS_LABELS[self._meta.model_name or ""].get(self.status, self.status)
+
+    @property
+    def closed_reason_label(self) -> "StrOrPromise":
+        return _KIND_STATUS_LABELS[self._meta.model_name or ""].get(self.closed_reason, self.closed_reason)
+
+
+# Statuses and reasons for closing, translated with the kind of posting as context (see `status_label`).
+_KIND_STATUS_LABELS: dict[str, dict[str, "StrOrPromise"]] = {
+    "need": {
+        PostingStatus.DRAFT: pgettext_lazy("need", "Draft"),
+        PostingStatus.SUBMITTED: pgettext_lazy("need", "Submitted for validation"),
+        PostingStatus.PUBLISHED: pgettext_lazy("need", "Published"),
+        PostingStatus.CLOSED: pgettext_lazy("need", "Closed"),
+        ClosedReason.FULFILLED: pgettext_lazy("need", "Fulfilled"),
+        ClosedReason.WITHDRAWN: pgettext_lazy("need", "Withdrawn"),
+        ClosedReason.EXPIRED: pgettext_lazy("need", "Expired"),
+        ClosedReason.REJECTED: pgettext_lazy("need", "Rejected by the secretariat"),
+    },
+    "offer": {
+        PostingStatus.DRAFT: pgettext_lazy("offer", "Draft"),
+        PostingStatus.SUBMITTED: pgettext_lazy("offer", "Submitted for validation"),
+        PostingStatus.PUBLISHED: pgettext_lazy("offer", "Published"),
+        PostingStatus.CLOSED: pgettext_lazy("offer", "Closed"),
+        ClosedReason.FULFILLED: pgettext_lazy("offer", "Fulfilled"),
+        ClosedReason.WITHDRAWN: pgettext_lazy("offer", "Withdrawn"),
+        ClosedReason.EXPIRED: pgettext_lazy("offer", "Expired"),
+        ClosedReason.REJECTED: pgettext_lazy("offer", "Rejected by the secretariat"),
+    },
+}
 
 
 def _closed_reason_constraint(name: str) -> models.CheckConstraint:

@@ -1,9 +1,11 @@
 """Every role check lives here, so that pages, the API and services ask the same questions."""
 
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import FocalPointAssignment, Need, Offer, Organization, OrganizationMembership, Party, User
 
@@ -21,6 +23,18 @@ def is_staff_account(user: Reader) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return bool(user.is_secretariat or user.is_staff or user.is_superuser)
+
+
+SECOND_FACTOR_FIRST = gettext_lazy(
+    "Staff accounts use a second factor: set up an authenticator app first (on the site: Account, "
+    "Two-factor authentication)."
+)
+
+
+def lacks_second_factor(user: Reader) -> bool:
+    """A staff account that has not set up its second factor yet: it may sign in, but reaches no staff power
+    (workbench, admin, API) until it has."""
+    return is_staff_account(user) and not get_mfa_adapter().is_mfa_enabled(user)
 
 
 def require_secretariat(user: Reader, message: str) -> None:

@@ -1,12 +1,13 @@
 """Every read of the marketplace, scoped to the reader."""
 
 import datetime
+import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQueryField, SearchVectorField
 from django.core.cache import cache
-from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -86,18 +87,6 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-# Accented Latin letters and their plain forms, for PostgreSQL's translate(): accent-insensitive search on any
-# PostgreSQL, without the unaccent extension.
-_ACCENTED = "".join(
-    c for c in map(chr, range(0xC0, 0x180)) if len(strip_accents(c)) == 1 and strip_accents(c) != c
-)
-_PLAIN = strip_accents(_ACCENTED)
-
-
-def _unaccented(field: str) -> Func:
-    return Func(F(field), Value(_ACCENTED), Value(_PLAIN), function="translate", output_field=TextField())
-
-
 @dataclass(frozen=True)
 class PostingFilters:
     q: str = ""
@@ -122,15 +111,53 @@ def covering_country(queryset: Postings, code: str) -> Postings:
     return queryset.filter(covers)
 
 
+# --- Search by words ---------------------------------------------------------------------------------------
+# The SQL functions are in migration marketplace/0003_stemmed_search, with the GIN index on the postings'
+# vector: each posting stemmed in its own language (French, Spanish, English), accents folded; the query in
+# all three (OR-ed), so that "douane" finds "douanes" and "diversite" finds "diversité".
+
+
+class _Matches(Func):
+    """``vector @@ query``."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " @@ "
+    output_field = BooleanField()
+
+
+def _posting_vector() -> Func:
+    """The indexed expression, word for word: the planner uses the index only for this one."""
+    return Func(
+        F("language"),
+        F("title"),
+        F("description"),
+        function="marketplace_search_vector",
+        output_field=SearchVectorField(),
+    )
+
+
+def _search_query(words: str) -> Func:
+    return Func(Value(words), function="marketplace_search_query", output_field=SearchQueryField())
+
+
+# A word or a quoted phrase after a minus sign: web search syntax for "without" ("-mangrove", '-"sea grass"').
+_NEGATED = re.compile(r'(?<!\S)-("[^"]*"?|[^\s"]+)')
+
+
 def full_text(queryset: Postings, text: str) -> Postings:
-    """Title and description matching the words (web search syntax), accents ignored; 'simple' configuration:
-    no stemming, so the same query works for English, French and Spanish."""
-    vector = SearchVector(_unaccented("title"), weight="A", config="simple") + SearchVector(
-        _unaccented("description"), weight="B", config="simple"
-    )
-    return queryset.annotate(search=vector).filter(
-        search=SearchQuery(strip_accents(text), config="simple", search_type="websearch")
-    )
+    """Title and description matching the words (web search syntax: "a phrase", or, -without), stemmed in
+    each posting's own language, accents ignored.
+
+    The words left out ("-word") are taken apart: OR-ing the three languages' queries would keep a posting
+    that one language's stemming of the word does not find ("-formation": French 'format', Spanish
+    'formation'), so a posting is left out when any of them finds it."""
+    without = _NEGATED.findall(text)
+    words = _NEGATED.sub(" ", text).strip()
+    if words:
+        queryset = queryset.filter(_Matches(_posting_vector(), _search_query(words)))
+    if without:
+        queryset = queryset.exclude(_Matches(_posting_vector(), _search_query(" or ".join(without))))
+    return queryset
 
 
 def published_postings(*, model: PostingModel, filters: PostingFilters | None = None) -> Postings:
@@ -185,16 +212,17 @@ def parties() -> QuerySet[Party]:
 FILTER_CHOICES_SECONDS = 300  # how long a label edited in the admin may take to show (a new release: at once)
 
 
-# What `filter_choices` answers: each scheme's terms as {code, label, group}, and "parties" as {code, name}.
+# What `filter_choices` answers: each scheme's terms as {code, label, group}, and "parties" as
+# {code, name, region}.
 FilterChoices = dict[str, list[dict[str, str]]]
 
 
 def filter_choices() -> FilterChoices:
     """The choices of the browse filters and the posting forms in the active language: each scheme's active
-    terms ({code, label, group}, in order) and the Parties ({code, name}, by English name). Cached per
+    terms ({code, label, group}, in order) and the Parties ({code, name, region}, by English name). Cached per
     language and vocabulary release, so that a vocabulary reload is seen at once; one query when cached."""
     release = VocabularyRelease.objects.order_by("-loaded_at", "-pk").values_list("pk", flat=True).first()
-    key = f"filter-choices:{get_language() or 'en'}:{release}"
+    key = f"filter-choices:2:{get_language() or 'en'}:{release}"
     choices: FilterChoices | None = cache.get(key)
     if choices is None:
         choices = {scheme: [] for scheme in Scheme.values}
@@ -203,7 +231,8 @@ def filter_choices() -> FilterChoices:
                 {"code": term.code, "label": term.label, "group": term.group}
             )
         choices["parties"] = [
-            {"code": party.code, "name": party.name} for party in Party.objects.order_by("name_en")
+            {"code": party.code, "name": party.name, "region": party.region}
+            for party in Party.objects.order_by("name_en")
         ]
         cache.set(key, choices, FILTER_CHOICES_SECONDS)
     return choices

@@ -2,6 +2,7 @@
 anything, and runs in one transaction: bad input raises ValidationError (field → messages) and leaves no row.
 """
 
+import copy
 import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast, overload
@@ -201,6 +202,18 @@ def _apply_and_validate(posting: Need | Offer, data: Mapping[str, Any]) -> Relat
     if errors:
         raise ValidationError(errors)
     return relations
+
+
+def posting_errors(kind: str, data: Mapping[str, Any], posting: Need | Offer | None = None) -> Errors:
+    """Every error the posting services would raise for `data` (a new posting of `kind`, or changes to
+    `posting`), without saving anything: lets a form show the rules that span fields (dates, expiry, where
+    an offer is available) in the same round as its own checks."""
+    draft = copy.copy(posting) if posting is not None else (Need() if kind == "need" else Offer())
+    try:
+        _apply_and_validate(draft, data)
+    except ValidationError as error:
+        return {field: list(messages) for field, messages in error.message_dict.items()}
+    return {}
 
 
 def _save_with_relations(posting: Need | Offer, relations: Relations) -> None:
@@ -700,7 +713,10 @@ def organization_leave(*, user: User, organization: Organization) -> None:
 def api_token_create(
     *, user: User, name: str, expires_in_days: int = ApiToken.DEFAULT_DAYS
 ) -> tuple[ApiToken, str]:
-    """A new personal token; returns it with its secret, which is shown this once and stored only hashed."""
+    """A new personal token; returns it with its secret, which is shown this once and stored only hashed.
+    A staff account sets up its second factor first: a token must not be a way around it."""
+    if permissions.lacks_second_factor(user):
+        raise PermissionDenied(permissions.SECOND_FACTOR_FIRST)
     User.objects.select_for_update().filter(pk=user.pk).first()  # one creation at a time per user
     errors = {}
     name = (name or "").strip()

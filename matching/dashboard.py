@@ -6,6 +6,7 @@ numbers involved (hundreds to a few thousand postings) keep that to a handful of
 
 import json
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -157,6 +158,51 @@ def by_country() -> list[CountryRow]:
 
 def worldwide_offers() -> int:
     return _open(Offer).filter(global_coverage=True).count()
+
+
+@dataclass(frozen=True)
+class RegionalOffers:
+    code: str
+    label: str
+    offers: int  # open offers for the whole regional group, those available worldwide apart
+
+
+@dataclass(frozen=True)
+class OfferReach:
+    """Where the open offers can serve: most cover a whole UN regional group or the world, not one country."""
+
+    worldwide: int
+    regions: list[RegionalOffers]  # every UN regional group, in the order of `Region`
+    serving: dict[str, int]  # Party code: the open offers that can serve it (named, its group's, worldwide)
+
+
+def offer_reach(codes: Iterable[str]) -> OfferReach:
+    """The open offers available worldwide, those for each whole UN regional group, and for each Party in
+    ``codes`` the open offers that can serve it: naming it, for its regional group or worldwide (as the
+    catalogue's country filter counts them). Two queries."""
+    worldwide: set[int] = set()
+    for_region: dict[str, set[int]] = {code: set() for code in Region.values}
+    named: dict[str, set[int]] = {}
+    rows = _open(Offer).values_list("pk", "global_coverage", "regions", "countries__code")
+    for pk, is_global, regions, country in rows:  # a row per country an offer names (one if none)
+        if is_global:
+            worldwide.add(pk)
+        for region in regions:
+            for_region.setdefault(region, set()).add(pk)
+        if country:
+            named.setdefault(country, set()).add(pk)
+    parties = dict(Party.objects.filter(code__in=list(codes)).values_list("code", "region"))
+    return OfferReach(
+        worldwide=len(worldwide),
+        regions=[
+            RegionalOffers(code, str(label), len(for_region[code] - worldwide))
+            for code, label in Region.choices
+        ],
+        serving={
+            code: len(worldwide | for_region.get(region, set()) | named.get(code, set()))
+            for code, region in parties.items()
+        },
+    )
 
 
 def _first_connections() -> dict[int, datetime]:

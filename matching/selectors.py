@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
@@ -11,9 +12,23 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from pgvector import Vector
 
 from marketplace import permissions
@@ -36,6 +51,7 @@ from .models import (
     MatchWeights,
     NeedEmbedding,
     OfferEmbedding,
+    Response,
 )
 
 # For each side: its posting model, its embedding model, and the name of the key from one to the other.
@@ -53,7 +69,7 @@ class NoteCount(TypedDict):
 
 
 if TYPE_CHECKING:  # the stubs' annotated model (django_stubs_ext is a type-checking aid, not a dependency)
-    from django_stubs_ext import WithAnnotations
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
     MatchWithNoteCount: TypeAlias = WithAnnotations[Match, NoteCount]
 
@@ -171,7 +187,14 @@ def pending_match_ids(side: str, *, older_than_seconds: int = 0, among: list[int
 
 
 def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) -> list[int]:
-    """Ids of the open postings of ``side`` whose vectors are closest (cosine) to ``vector``.
+    """Ids of the open postings of ``side`` whose vectors are closest (cosine) to ``vector``."""
+    return [pk for pk, _similarity in nearest_scored(side, vector, model_version=model_version, limit=limit)]
+
+
+def nearest_scored(
+    side: str, vector: np.ndarray, *, model_version: str, limit: int
+) -> list[tuple[int, float]]:
+    """(id, cosine similarity) of the open postings of ``side`` whose vectors are closest to ``vector``.
 
     Uses the HNSW index when the vectors have the indexed size and the side holds enough of them;
     otherwise an exact scan, which is as fast on small sets and exact by definition.
@@ -183,10 +206,10 @@ def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) ->
     )
     column = f"e.vector::vector({INDEXED_DIMENSIONS})" if use_index else "e.vector"
     query = f"""
-        SELECT e.{field}_id FROM {embedding_model._meta.db_table} e
+        SELECT e.{field}_id, {column} <=> %s::vector AS distance FROM {embedding_model._meta.db_table} e
         JOIN {model._meta.db_table} p ON p.id = e.{field}_id
         WHERE e.model_version = %s AND e.dimensions = %s AND p.status = %s AND p.expires_on >= %s
-        ORDER BY {column} <=> %s::vector LIMIT %s
+        ORDER BY distance LIMIT %s
     """  # noqa: S608 -- table and column names are ours, every value is a parameter
     with transaction.atomic(), connection.cursor() as cursor:
         if use_index:
@@ -196,9 +219,9 @@ def nearest(side: str, vector: np.ndarray, *, model_version: str, limit: int) ->
         literal = Vector(np.asarray(vector, dtype=np.float32)).to_text()
         cursor.execute(
             query,
-            [model_version, len(vector), PostingStatus.PUBLISHED, timezone.localdate(), literal, limit],
+            [literal, model_version, len(vector), PostingStatus.PUBLISHED, timezone.localdate(), limit],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return [(pk, 1.0 - float(distance)) for pk, distance in cursor.fetchall()]
 
 
 def _estimated_rows(table: str) -> float:
@@ -341,17 +364,133 @@ def access_match(*, user: Reader, pk: int) -> Match:
     return match
 
 
+# What the match page shows of both postings, besides their posters (`_with_sides`).
+_POSTINGS_SHOWN = [
+    f"{side}__{field}" for side in ("need", "offer") for field in ("subjects", "support_types", "countries")
+]
+
+
+def access_match_page(*, user: Reader, pk: int) -> Match:
+    """`access_match`, with both postings' subjects, support and countries and the outcome reports."""
+    match = access_match(user=user, pk=pk)
+    prefetch_related_objects([match], *_POSTINGS_SHOWN, "outcomes")
+    return match
+
+
 def matches_of(*, user: Reader) -> QuerySet[Match]:
     """Matches involving the user's postings, beyond the engine's private suggestions, newest first."""
     if not user.is_authenticated:
         return Match.objects.none()
-    needs = Need.objects.filter(permissions.owner_filter(user, Need))
-    offers = Offer.objects.filter(permissions.owner_filter(user, Offer))
+    needs, offers = _owned(user)
     return _with_sides(
         Match.objects.filter(Q(need__in=needs) | Q(offer__in=offers)).exclude(
             status__in=(MatchStatus.SUGGESTED, MatchStatus.DISMISSED)
         )
     ).order_by("-created_at")
+
+
+def _owned(user: Reader) -> tuple[QuerySet[Need], QuerySet[Offer]]:
+    return (
+        Need.objects.filter(permissions.owner_filter(user, Need)),
+        Offer.objects.filter(permissions.owner_filter(user, Offer)),
+    )
+
+
+# --- Where a match stands for its reader --------------------------------------------------------------------
+
+# Groups, in the order a reader's matches are listed: their move first, then the other side's, then the
+# matches under way, then those that ended.
+YOUR_MOVE, THEIR_MOVE, UNDER_WAY, ENDED = range(4)
+
+# key → (group, words). The keys are stable (the API, the pages' styles); the words are the reader's.
+STANDINGS: dict[str, tuple[int, StrOrPromise]] = {
+    "your_answer": (YOUR_MOVE, _("Waiting for your answer")),
+    "your_report": (YOUR_MOVE, _("Completed: waiting for your report on the outcome")),
+    "their_answer": (THEIR_MOVE, _("Waiting for the other side's answer")),
+    "both_answers": (THEIR_MOVE, _("Waiting for both sides' answers")),
+    "one_answer": (THEIR_MOVE, _("Waiting for one side's answer")),
+    "secretariat": (THEIR_MOVE, _("Waiting for the secretariat's introduction")),
+    "connected": (UNDER_WAY, _("Both accepted: in touch")),
+    "in_progress": (UNDER_WAY, _("Work in progress")),
+    "completed": (ENDED, _("Completed")),
+    "you_declined": (ENDED, _("You declined")),
+    "they_declined": (ENDED, _("The other side declined")),
+    "declined": (ENDED, _("Declined")),
+    "closed": (ENDED, _("Closed")),
+    "dismissed": (ENDED, _("Dismissed by the secretariat")),
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a match stands for one reader: whose move it is, in words."""
+
+    key: str
+    group: int
+    label: StrOrPromise
+
+
+def match_standing(match: Match, sides: Collection[str]) -> Standing:
+    """The one place that says, from a match's state and the sides the reader answers for (none for the
+    secretariat), whose move it is: the match page, my matches and the API all read it."""
+    key = _standing_key(match, set(sides))
+    group, label = STANDINGS[key]
+    return Standing(key=key, group=group, label=label)
+
+
+def _standing_key(match: Match, sides: set[str]) -> str:
+    status = match.status
+    pending = {side for side in ("need", "offer") if getattr(match, f"{side}_response") == Response.PENDING}
+    if status == MatchStatus.SUGGESTED:
+        return "secretariat"
+    if status in (MatchStatus.REQUESTED, MatchStatus.INTRODUCED):
+        if sides & pending:
+            return "your_answer"
+        if sides:
+            return "their_answer"
+        return "both_answers" if len(pending) == 2 else "one_answer"
+    if status == MatchStatus.DECLINED:
+        declined = {
+            side for side in ("need", "offer") if getattr(match, f"{side}_response") == Response.DECLINED
+        }
+        if not sides:
+            return "declined"
+        return "you_declined" if sides & declined else "they_declined"
+    if status == MatchStatus.COMPLETED:
+        reported = {outcome.side for outcome in match.outcomes.all()}
+        return "your_report" if sides - reported else "completed"
+    # connected, in progress, closed and dismissed read as their status (the keys are the same)
+    return str(status) if str(status) in STANDINGS else "dismissed"
+
+
+@dataclass(frozen=True)
+class ReaderMatch:
+    """One of the reader's matches, with the sides they answer for and where it stands for them."""
+
+    match: Match
+    sides: frozenset[str]
+    standing: Standing
+
+
+def matches_for_reader(*, user: Reader) -> list[ReaderMatch]:
+    """The reader's matches (`matches_of`) in the order they should deal with them: those waiting for the
+    reader first, then those waiting for the other side, then those under way, then those that ended; the
+    strongest first within each group. The reader's sides come from the same query."""
+    if not user.is_authenticated:
+        return []
+    needs, offers = _owned(user)
+    rows = matches_of(user=user).annotate(
+        on_need_side=ExpressionWrapper(Q(need__in=needs), output_field=BooleanField()),
+        on_offer_side=ExpressionWrapper(Q(offer__in=offers), output_field=BooleanField()),
+    )
+    result = []
+    for match in rows.prefetch_related("outcomes"):
+        sides = frozenset(
+            side for side, mine in (("need", match.on_need_side), ("offer", match.on_offer_side)) if mine
+        )
+        result.append(ReaderMatch(match=match, sides=sides, standing=match_standing(match, sides)))
+    result.sort(key=lambda row: (row.standing.group, -row.match.score, row.match.pk))
+    return result
 
 
 @dataclass(frozen=True)
@@ -389,6 +528,27 @@ def match_queue(*, filters: QueueFilters) -> QuerySet[MatchWithNoteCount]:
     )
 
 
+@dataclass(frozen=True)
+class QueueSummary:
+    """How many suggestions a queue holds, and since when the oldest of them has waited (None: empty)."""
+
+    count: int
+    oldest: datetime.datetime | None
+
+    def oldest_days(self, now: datetime.datetime) -> int | None:
+        return (now - self.oldest).days if self.oldest is not None else None
+
+
+def match_queue_summary(queue: QuerySet[Match]) -> QueueSummary:
+    """The size of a queue as `match_queue` answers it, and the oldest suggestion's time: a match waits
+    from its `created_at` (a suggestion is made once; a re-score updates `scored_at` and leaves the wait
+    as it was; a dismissed pair is never suggested again, and a stale suggestion is deleted)."""
+    totals = Match.objects.filter(pk__in=queue.values("pk")).aggregate(
+        count=Count("pk"), oldest=Min("created_at")
+    )
+    return QueueSummary(count=totals["count"], oldest=totals["oldest"])
+
+
 # --- Case studies -----------------------------------------------------------------------------------------
 
 _STORY_RELATED = (
@@ -423,8 +583,44 @@ def case_studies_awaiting_approval() -> QuerySet[CaseStudy]:
 # --- Search by meaning ----------------------------------------------------------------------------------
 
 
-def open_postings_like(side: str, text: str, *, limit: int) -> list[int]:
-    """Ids of the open postings of ``side`` closest in meaning to ``text`` (any language), closest first."""
+# Which results of a search by meaning are "close" (shown first; the others behind "show more"): those within
+# CLOSE_MARGIN of the best result or at least as near as unrelated texts come to each other (a near
+# paraphrase must not hide the others), and never below CLOSE_FLOOR. In units of the model's own span from
+# unrelated texts (0) to a translation (1), `Encoder.similarity_range`, so that they hold for another model:
+# for multilingual-e5-small that span is cosine 0.838 -> 0.915, a unit 0.077 of cosine.
+# Measured with e5-small (cosine of the query to each posting's vector):
+# - evaluation set (seed_data/evaluation), the 102 needs' titles as queries against the 90 offers: within
+#   0.03 of the best (0.4 unit) are 95 % of the offers judged relevant, 62 % of the partly relevant, and a
+#   median of 13 offers per query (90th percentile 36); within 0.02: 88 %, median 6; 0.04: 98 %, median 29.
+#   25 short queries (one to four words, three languages): best 0.820 to 0.882, 1 to 30 offers close
+#   (median 9). Whole needs as queries (long texts sit nearer everything): 100 % of the relevant, median 37.
+# - demo data (seed_data, 25 open offers and 28 open needs), 16 short queries ("douane", "invasive species",
+#   "site web du CHM", "conocimientos tradicionales", ...): 1 to 14 close (median 2 to 3 per side). The
+#   sentence "former les douaniers à repérer les espèces envahissantes aux frontières": 8 offers of 25
+#   (without the unrelated level, the margin alone kept 1, the French paraphrase at 0.94, and hid an English
+#   border-biosecurity course at 0.85: tests/integration/test_search_by_meaning.py).
+# - the floor: queries about nothing here ("football scores", "qwerty", "wedding dress", "bitcoin price")
+#   come no nearer than 0.77 to 0.80 on the demo data (0.81 to 0.82 at most on the evaluation set, e.g.
+#   "recette de tarte aux pommes"), while every real query's best is 0.805 or more: cosine 0.80, half a
+#   unit below the unrelated level, leaves nothing close for the first and keeps every real one.
+CLOSE_MARGIN = 0.4
+CLOSE_FLOOR = -0.5
+
+
+def close_results(ranked: list[tuple[int, float]], similarity_range: tuple[float, float]) -> list[int]:
+    """Ids of the close results among ``ranked`` (id, cosine), closest first: see CLOSE_MARGIN."""
+    if not ranked:
+        return []
+    unrelated, translation = similarity_range
+    unit = translation - unrelated
+    best = max(similarity for _pk, similarity in ranked)
+    cut = max(min(best - CLOSE_MARGIN * unit, unrelated), unrelated + CLOSE_FLOOR * unit)
+    return [pk for pk, similarity in sorted(ranked, key=lambda row: -row[1]) if similarity >= cut]
+
+
+def open_postings_like(side: str, text: str, *, limit: int) -> list[tuple[int, float]]:
+    """(id, cosine) of the open postings of ``side`` closest in meaning to ``text`` (any language), closest
+    first."""
 
     model = encoder()
     key = "query-vector:" + hashlib.sha256(f"{model.version}\n{text}".encode()).hexdigest()
@@ -432,19 +628,43 @@ def open_postings_like(side: str, text: str, *, limit: int) -> list[int]:
     if vector is None:
         vector = model.encode([text])[0]
         cache.set(key, vector, settings.QUERY_VECTOR_CACHE_SECONDS)
-    return nearest(side, vector, model_version=model.version, limit=limit)
+    return nearest_scored(side, vector, model_version=model.version, limit=limit)
 
 
-def closest_in_meaning(queryset: Postings, text: str, *, limit: int) -> Postings:
-    """The open postings of ``queryset`` closest in meaning to ``text`` (any language), closest first."""
+@dataclass(frozen=True)
+class MeaningResults:
+    """A search by meaning: ``postings`` closest first, the close ones only or, with ``more``, every one
+    (each annotated ``is_close``); how many are close, and how many there are in all."""
+
+    postings: Postings
+    close: int
+    total: int
+
+    @property
+    def farther(self) -> int:
+        return self.total - self.close
+
+
+def closest_in_meaning(queryset: Postings, text: str, *, limit: int, more: bool = False) -> MeaningResults:
+    """The open postings of ``queryset`` closest in meaning to ``text`` (any language), closest first: the
+    close ones (within CLOSE_MARGIN of the best of ``queryset``), or every one of the ``limit`` nearest
+    with ``more``."""
     side = "need" if queryset.model is Need else "offer"
-    ids = open_postings_like(side, text, limit=limit)
+    scored = open_postings_like(side, text, limit=limit)
+    kept = set(queryset.filter(pk__in=[pk for pk, _ in scored]).values_list("pk", flat=True))
+    ranked = sorted(((pk, similarity) for pk, similarity in scored if pk in kept), key=lambda row: -row[1])
+    close = close_results(ranked, encoder().similarity_range)
+    ids = [pk for pk, _ in ranked] if more else close
     closeness = Case(
         *(When(pk=pk, then=Value(position)) for position, pk in enumerate(ids)),
         default=Value(len(ids)),
         output_field=IntegerField(),
     )
-    return queryset.filter(pk__in=ids).annotate(closeness=closeness).order_by("closeness")
+    is_close = Case(When(pk__in=close, then=Value(True)), default=Value(False), output_field=BooleanField())
+    postings = (
+        queryset.filter(pk__in=ids).annotate(closeness=closeness, is_close=is_close).order_by("closeness")
+    )
+    return MeaningResults(postings=postings, close=len(close), total=len(ranked))
 
 
 def posting_visibility(user: Reader, postings: list[Need | Offer]) -> tuple[set[int], set[int]]:

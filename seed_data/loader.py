@@ -412,4 +412,15 @@ def load_demo_activity() -> Counter:
     )
     counts["mentoring pairings"] += 1
     counts["draft cohorts"] += 1
+    _backdate_suggestions()
     return counts
+
+
+def _backdate_suggestions() -> None:
+    """A suggestion waits from when the later of its two postings was published (the demo postings are
+    backdated), as on a live site, rather than from the moment the demo was loaded."""
+    waiting = Match.objects.filter(status=MatchStatus.SUGGESTED).select_related("need", "offer")
+    for match in waiting:
+        published = [p.published_at for p in (match.need, match.offer) if p.published_at]
+        if published:
+            Match.objects.filter(pk=match.pk).update(created_at=max(published))

@@ -81,9 +81,8 @@ KINDS = ("unit", "integration", "api", "e2e")
 # standby, or need the sentence-transformer model, from a second to minutes each. Without them the rest runs
 # in under a minute, start-up included. An entry is a module (all its tests) or module::name (one test with
 # all its parameters, or one class).
+# Besides these, every real-browser test (tests/e2e: Chromium through Playwright) is slow.
 SLOW = {
-    # Chromium through Playwright
-    "tests/e2e/test_journeys.py",
     # `make run`'s supervisor: web server, Celery worker and beat, started and stopped again and again
     "tests/integration/test_run.py",
     # Celery workers, Redis, SMTP and PostgreSQL killed and restarted
@@ -131,6 +130,7 @@ SLOW = {
     "tests/integration/test_security_findings.py::test_mentor_and_mentee_cannot_open_a_proposed_pairing",
     "tests/integration/test_security_findings.py::test_searches_by_meaning_are_throttled_per_address_and_reuse_the_query_vector",
     "tests/integration/test_smtp_journey.py",
+    "tests/integration/test_search_by_meaning.py",
     # threads racing on committed data: a transactional test, which flushes and reloads the reference data
     "tests/integration/test_security_findings.py::test_two_concurrent_acceptances_never_exceed_the_offers_capacity",
     # the whole demo data set, loaded through the services and the model
@@ -153,7 +153,7 @@ def pytest_collection_modifyitems(config, items):
         if len(folders) > 2 and folders[0] == "tests" and folders[1] in KINDS:
             item.add_marker(folders[1])
         name = item.nodeid.split("[", 1)[0].split("::")[1:2]
-        if module in SLOW or (name and f"{module}::{name[0]}" in SLOW):
+        if module in SLOW or (name and f"{module}::{name[0]}" in SLOW) or module.startswith("tests/e2e/"):
             item.add_marker("slow")
         modules.setdefault(module, getattr(item, "module", None))
     for entry in SLOW:  # an entry left behind by a rename or a move would quietly make a slow test fast

@@ -134,6 +134,9 @@ LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 # Sign-up asks for the public name; a person without one is asked for it at sign-in (frontend/accounts.py).
 ACCOUNT_SIGNUP_FORM_CLASS = "frontend.accounts.SignupForm"
+# A new account, signed in by confirming its e-mail address, lands on the welcome page: who does what here,
+# and the next step for each role.
+ACCOUNT_SIGNUP_REDIRECT_URL = "welcome"
 ACCOUNT_ADAPTER = "frontend.accounts.AccountAdapter"
 # Two-factor sign-in (allauth's MFA): an authenticator app (TOTP) with recovery codes. Required for staff
 # accounts before they reach the workbench or the admin (config/middleware.py); optional for everyone else.
@@ -244,7 +247,7 @@ REST_FRAMEWORK = {
         # knox's tokens, a wrong one counted by the anonymous throttle; first: an anonymous caller gets 401
         # with WWW-Authenticate
         "api.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

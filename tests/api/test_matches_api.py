@@ -179,3 +179,14 @@ def test_an_illegal_move_is_a_409_with_the_reason_and_bad_input_a_400(world):
     assert response.json()["errors"][0]["code"] == "illegal_transition"
     response = world.client("owner").post(f"/api/v1/matches/{match.pk}/decline/", {"reason": "whatever"})
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "reason"
+
+
+def test_each_match_says_whose_move_it_is_for_the_reader(world):
+    match = org_match(world, offer_response="accepted")
+    mine = world.client("owner").get(f"/api/v1/matches/{match.pk}/").json()
+    assert mine["standing"] == {"key": "your_answer", "words": "Waiting for your answer"}
+    staff = world.client("secretariat").get(f"/api/v1/matches/{match.pk}/").json()
+    assert staff["standing"]["key"] == "one_answer"
+    world.client("owner").post(f"/api/v1/matches/{match.pk}/accept/", {}, format="json")
+    listed = world.client("member").get("/api/v1/matches/").json()["results"]
+    assert [row["standing"]["key"] for row in listed] == ["connected"]

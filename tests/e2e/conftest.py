@@ -71,7 +71,8 @@ def sign_in(context, user):
 
 
 def assert_accessible(page, name: str):
-    """axe-core (vendored by axe-playwright-python, no network): no serious or critical violation."""
+    """axe-core (vendored by axe-playwright-python, no network): no serious or critical violation. Only in a
+    context with JavaScript on: without it axe waits for timers that never fire, and the test hangs."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)

@@ -8,7 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.models import PostingStatus
+from frontend import dashboard_views
+from marketplace import selectors
+from marketplace.models import Offer, PostingStatus
+from matching import dashboard
 from matching.models import MatchStatus
 from tests.factories import MatchFactory, NeedFactory, OfferFactory, party
 
@@ -92,3 +95,55 @@ def test_text_a_spreadsheet_would_run_is_quoted(client, market):
     market.matches.update(connected_at=None, status=MatchStatus.SUGGESTED)  # waiting again
     titles = [row["title"] for row in rows(client, "waiting")]
     assert "'=HYPERLINK(1)" in titles and "=HYPERLINK(1)" not in titles
+
+
+def test_offers_for_a_whole_group_or_the_world_are_on_the_map(client, market):
+    """Most offers cover a UN regional group or the world, not a country: the map shows them per group and
+    in a worldwide band, and each country's count of offers available to it matches the catalogue's."""
+    OfferFactory(global_coverage=False, regions=["african"])
+    OfferFactory(global_coverage=False, regions=["african", "asia-pacific"])
+    OfferFactory(global_coverage=True, regions=["weog"])  # worldwide: counted once, as worldwide
+    OfferFactory(status=PostingStatus.DRAFT, global_coverage=False, regions=["african"])  # not open
+    reach = dashboard.offer_reach(["TD", "FJ", "FR"])
+    # with the market's: the match's worldwide offer and one naming Fiji
+    assert reach.worldwide == 2
+    assert {r.code: r.offers for r in reach.regions} == {
+        "african": 2,
+        "asia-pacific": 1,
+        "eastern-european": 0,
+        "latin-american-caribbean": 0,
+        "weog": 0,
+    }
+    assert reach.serving == {"TD": 2 + 2, "FJ": 2 + 1 + 1, "FR": 2}
+    for code, count in reach.serving.items():  # what the catalogue's country filter finds
+        filters = selectors.PostingFilters(country=code)
+        assert selectors.published_postings(model=Offer, filters=filters).count() == count
+
+    page = client.get(reverse("dashboard"))
+    squares = [(spot["region"].code, spot["count"]) for spot in page.context["region_spots"]]
+    assert squares == [("african", "2"), ("asia-pacific", "1")]
+    html = page.content.decode()
+    assert html.count('class="spot region-offers" tabindex="0"') == 2 and '<title id="spot-african">' in html
+    assert html.count('class="spot country" tabindex="0"') == 2  # Chad and Fiji, each with its label
+    assert "2 open offers are available to every country." in html
+    fiji = next(point for point in page.context["points"] if point["row"].code == "FJ")
+    assert fiji["label"] == "Fiji, Open needs: 1, Offers available: 4, Naming it: 1"
+    assert fiji["x"] + fiji["hit"] * 1.8 <= 192  # its bubble, as large as on a phone, inside the frame
+
+
+def test_chart_labels_are_whole_and_wrapped():
+    label = "Target 4: Halt extinction, protect genetic diversity and manage human-wildlife conflicts"
+    rows = [dashboard.GapRow(f"t{i}", f"{label} {i}", 3, 1) for i in range(2)]
+    drawn = dashboard_views._bars(rows)["rows"]
+    for row, bar in zip(rows, drawn, strict=True):
+        lines = [line["text"] for line in bar["lines"]]
+        assert len(lines) > 1 and all(len(line) <= dashboard_views.LABEL_CHARACTERS for line in lines)
+        assert " ".join(lines) == row.label  # every word, in order
+    assert drawn[1]["lines"][0]["y"] > drawn[0]["offers_y"]  # the next row starts below the last bar
+
+
+def test_figures_are_in_the_readers_format(client, market):
+    english = client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<dd>33%</dd>" in english and "1 of 3 published needs connected" in english
+    french = client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<dd>33\u202f%</dd>" in french and "1 des 3 besoins publiés mis en relation" in french

@@ -87,7 +87,7 @@ def _urls(catalogue) -> dict[str, str]:
 # --- Budgets -----------------------------------------------------------------------------------------------
 
 # (name, address, budget); measured with a cold cache: home 8, lists 7, details 8, searches 8, the results
-# alone 4, dashboard 21.
+# alone 4, dashboard 22.
 PAGES = [
     ("home", "/", 10),
     ("needs", "/needs/", 9),
@@ -103,7 +103,7 @@ PAGES = [
     ),
     ("offers by words and facets", "/offers/?q=Posting&subject=taxonomy&support_type=training&country=CM", 9),
     ("results only (HTMX)", "/needs/?subject=taxonomy", 6),
-    ("dashboard", "/dashboard/", 23),
+    ("dashboard", "/dashboard/", 24),
 ]
 # measured: /my/ 10, /my/matches/ 4, home 11, a need 13 (session, user and unread count included)
 SIGNED_IN_PAGES = [

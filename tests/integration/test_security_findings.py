@@ -385,7 +385,9 @@ def test_searches_by_meaning_are_throttled_per_address_and_reuse_the_query_vecto
 
     assert answers == [200, 200, 200, 429]
     assert other_address.status_code == 200
-    assert len(calls) == 1  # one encoding for five identical searches
+    # one encoding of the query for five identical searches (the model's reference levels, which the
+    # cut-off between close and farther results reads, are measured once per process besides)
+    assert calls.count(["formation des douaniers"]) == 1
 
 
 # --- 16. Private answers are never stored by a cache ------------------------------------------------------

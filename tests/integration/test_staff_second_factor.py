@@ -72,3 +72,38 @@ def test_other_accounts_sign_in_with_their_password_and_may_add_a_second_factor(
     assert client.session["_auth_user_id"] == str(person.pk)
     assert reverse("mfa_authenticate") not in [url for url, _status in signed_in.redirect_chain]
     assert client.get(reverse("mfa_index")).status_code == 200  # optional, offered
+
+
+def test_a_staff_account_without_a_second_factor_reaches_no_api_call_and_gets_no_token(client):
+    from django.core.exceptions import PermissionDenied
+
+    from marketplace import services
+
+    staff = SecretariatFactory(second_factor=False)
+    client.force_login(staff)
+    for path in ["/api/v1/queue/postings/", "/api/v1/needs/", "/api/v1/tokens/"]:
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert response.json()["errors"][0]["code"] == "second_factor_required"
+    with pytest.raises(PermissionDenied):
+        services.api_token_create(user=staff, name="script")
+    assert client.get(reverse("api_tokens")).status_code == 200  # the page explains; creating is refused
+    refused = client.post(reverse("api_tokens"), {"name": "script", "expires_in_days": 30})
+    assert "chm_" not in refused.content.decode()
+
+    # A token made before the rule (or before the factor was removed) opens nothing either.
+    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    _token, secret = services.api_token_create(user=staff, name="script")
+    Authenticator.objects.filter(user=staff).delete()
+    client.logout()
+    by_token = client.get("/api/v1/queue/postings/", HTTP_AUTHORIZATION=f"Token {secret}")
+    assert by_token.status_code == 403
+    assert by_token.json()["errors"][0]["code"] == "second_factor_required"
+
+
+def test_with_its_second_factor_a_staff_account_uses_the_api(client):
+    from marketplace import services
+
+    staff = SecretariatFactory()
+    _token, secret = services.api_token_create(user=staff, name="script")
+    assert client.get("/api/v1/queue/postings/", HTTP_AUTHORIZATION=f"Token {secret}").status_code == 200
