@@ -31,12 +31,18 @@ ACTIVATE_TOTP = (
     "u.authenticator_set.all().delete(); TOTP.activate(u, s); print(s)"
 )
 FIRST_NEED = "from marketplace.models import Need; print(Need.objects.filter(status='published').first().pk)"
+FOCAL_POINT_MATCH = (  # a match on one of the focal point's needs that waits for an answer
+    "from matching.models import Match; "
+    f"print(Match.objects.filter(need__created_by__email='{FOCAL_POINT}').exclude(status='suggested')"
+    ".order_by('status', 'pk').first().pk)"
+)
 
 
 @dataclass(frozen=True)
 class DemoSite:
     base: str
     need: str  # the id of a published need
+    match: str  # the id of a match of the focal point's
     totp_secret: str  # the demo secretariat's
 
 
@@ -71,6 +77,7 @@ def demo_site(*, port: int, database: str) -> Iterator[DemoSite]:
     run("load_seed_data", "--demo")
     secret = run("shell", "-c", ACTIVATE_TOTP).split()[-1]
     need = run("shell", "-c", FIRST_NEED).split()[-1]
+    match = run("shell", "-c", FOCAL_POINT_MATCH).split()[-1]
     server = subprocess.Popen(
         [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
         env=environment,
@@ -85,7 +92,7 @@ def demo_site(*, port: int, database: str) -> Iterator[DemoSite]:
                 break
             except OSError:
                 time.sleep(1)
-        yield DemoSite(base=base, need=need, totp_secret=secret)
+        yield DemoSite(base=base, need=need, match=match, totp_secret=secret)
     finally:
         server.terminate()
         server.wait(timeout=30)

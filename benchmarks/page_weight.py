@@ -25,6 +25,9 @@ PAGES = [  # (page, path, who)
     ("dashboard", "/dashboard/", None),
     ("post a need", "/needs/new/", FOCAL_POINT),
     ("my matches", "/my/matches/", FOCAL_POINT),
+    ("a match", "/matches/{match}/", FOCAL_POINT),
+    ("welcome", "/welcome/", None),
+    ("sign up", "/accounts/signup/", None),
     ("notifications", "/notifications/", FOCAL_POINT),
     ("workbench: match queue", "/secretariat/matches/", SECRETARIAT),
     ("workbench: validation", "/secretariat/validation/", SECRETARIAT),
@@ -63,7 +66,7 @@ def measure(site: DemoSite) -> list[tuple[str, int, int, int]]:
             page.context.route("**/*", lambda route: route.continue_())  # routing disables the HTTP cache
             finished = []
             page.on("requestfinished", lambda request, finished=finished: finished.append(request))
-            page.goto(path.format(need=site.need), wait_until="networkidle")
+            page.goto(path.format(need=site.need, match=site.match), wait_until="networkidle")
             bodies = [request.response().body() for request in finished]
             rows.append(
                 (name, len(bodies), sum(map(len, bodies)), sum(len(gzip.compress(b, 9)) for b in bodies))

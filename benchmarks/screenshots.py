@@ -21,9 +21,12 @@ PAGES = [  # (file name, path, who, browser language)
     ("dashboard", "/dashboard/", None, "fr-FR"),
     ("case-studies", "/case-studies/", None, "en-GB"),
     ("sign-in", "/accounts/login/", None, "fr-FR"),
+    ("sign-up", "/accounts/signup/", None, "es-ES"),
+    ("welcome", "/welcome/", None, "fr-FR"),
     ("fp-post-a-need", "/needs/new/", FOCAL_POINT, "fr-FR"),
     ("fp-my-postings", "/my/", FOCAL_POINT, "fr-FR"),
     ("fp-my-matches", "/my/matches/", FOCAL_POINT, "fr-FR"),
+    ("fp-match", "/matches/{match}/", FOCAL_POINT, "fr-FR"),
     ("fp-notifications", "/notifications/", FOCAL_POINT, "fr-FR"),
     ("fp-mentoring", "/mentoring/", FOCAL_POINT, "fr-FR"),
     ("staff-validation", "/secretariat/validation/", SECRETARIAT, "en-GB"),
@@ -55,7 +58,7 @@ def main() -> None:
                         sign_in(context, who, site)
                     sessions[who, language] = context
                 page = sessions[who, language].new_page()
-                page.goto(path.format(need=site.need), wait_until="networkidle")
+                page.goto(path.format(need=site.need, match=site.match), wait_until="networkidle")
                 file = args.out / f"{name}-{device}.png"
                 page.screenshot(path=str(file), full_page=True)
                 document_width = page.evaluate("document.documentElement.scrollWidth")
