@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, cast
 
+from drf_spectacular.authentication import SessionScheme as DRFSessionScheme
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
@@ -56,6 +57,12 @@ class SessionAuthentication(DRFSessionAuthentication):
         if authenticated is not None:
             _second_factor_checked(authenticated[0])
         return authenticated
+
+
+class SessionScheme(DRFSessionScheme):
+    """The OpenAPI description of a signed-in browser's session: drf-spectacular's, for the class above."""
+
+    target_class = SessionAuthentication  # type: ignore[assignment]
 
 
 class TokenScheme(KnoxTokenScheme):

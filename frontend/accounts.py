@@ -6,7 +6,6 @@ And the welcome page, where a new account lands once its e-mail address is confi
 from typing import Any
 from urllib.parse import urlencode
 
-from allauth.account import forms as allauth_forms
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from django import forms
@@ -14,7 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 
 from marketplace import permissions, selectors, services
 from marketplace.models import User
@@ -23,26 +22,14 @@ from .forms import public_name_field
 
 
 class SignupForm(forms.Form):
-    """allauth builds its sign-up form on this one (ACCOUNT_SIGNUP_FORM_CLASS): the name comes first."""
+    """allauth builds its sign-up form on this one (ACCOUNT_SIGNUP_FORM_CLASS): the name comes first. This
+    module must not import allauth's forms, which import this class while they load."""
 
     name = public_name_field()
     field_order = ["name"]
 
     def signup(self, request: HttpRequest, user: User) -> None:
         services.user_public_name_set(user=user, name=self.cleaned_data["name"])
-
-
-class LoginForm(allauth_forms.LoginForm):
-    """allauth's sign-in form in the site's words; the labels above the fields say it all, without
-    placeholders that repeat them."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["login"].label = gettext("E-mail address")
-        if "remember" in self.fields:
-            self.fields["remember"].label = gettext("Keep me signed in on this device")
-        for field in self.fields.values():
-            field.widget.attrs.pop("placeholder", None)
 
 
 def public_name_url(next_url: str) -> str:

@@ -5,6 +5,7 @@ from dataclasses import replace
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, cast
 
+from allauth.account import forms as allauth_forms
 from allauth.account import views as allauth_views
 from django import forms as django_forms
 from django.conf import settings
@@ -31,7 +32,7 @@ from matching import permissions as match_permissions
 from matching import selectors as matching_selectors
 
 from . import forms
-from .accounts import LoginForm, public_name_url
+from .accounts import public_name_url
 
 PAGE_SIZE = 20
 
@@ -272,9 +273,7 @@ def posting_create(request: SignedInRequest, kind: str) -> HttpResponse:
             else:
                 messages.success(request, _("Saved as a draft."))
             return redirect("posting_detail", kind=kind, pk=posting.pk)
-    return render(
-        request, "frontend/posting_form.html", {"kind": kind, "form": form}
-    )
+    return render(request, "frontend/posting_form.html", {"kind": kind, "form": form})
 
 
 @login_required
@@ -486,6 +485,19 @@ def invitation_accept(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 # --- Sign-in ----------------------------------------------------------------------------------------
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's sign-in form in the site's words; the labels above the fields say it all, without
+    placeholders that repeat them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("E-mail address")
+        if "remember" in self.fields:
+            self.fields["remember"].label = _("Keep me signed in on this device")
+        for field in self.fields.values():
+            field.widget.attrs.pop("placeholder", None)
 
 
 class LoginView(allauth_views.LoginView):
