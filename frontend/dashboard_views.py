@@ -9,7 +9,6 @@ world, appear once per group (a square beside it) and in a worldwide band, with 
 import csv
 import math
 import textwrap
-import unicodedata
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from config.public_cache import public_page
 from marketplace.imports import spreadsheet_safe
 from marketplace.models import Need
+from marketplace.selectors import strip_accents
 from matching import dashboard
 
 BAR_ROWS = 12  # a chart shows the widest gaps; the table and the CSV have every row
@@ -64,11 +64,6 @@ def _unbreakable(text: str) -> str:
     ):
         text = text.replace(before, after)
     return text
-
-
-def _alphabetical(name: str) -> str:
-    """A name's place in the alphabet, near enough: case and accents aside (Éthiopie after Espagne)."""
-    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c))
 
 
 def _bars(rows: list[dashboard.GapRow]) -> dict[str, Any]:
@@ -232,7 +227,8 @@ def _figures(headline: dashboard.Headline) -> dict[str, str | None]:
 @public_page
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     headline = dashboard.headline()
-    countries = sorted(dashboard.by_country(), key=lambda row: _alphabetical(row.name))  # Tchad under T
+    # in the reader's alphabet, case and accents aside: Tchad under T, Éthiopie after Espagne
+    countries = sorted(dashboard.by_country(), key=lambda row: strip_accents(row.name.casefold()))
     reach = dashboard.offer_reach(row.code for row in countries)
     left, top, width, height = MAP_BOX
     return render(
