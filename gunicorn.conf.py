@@ -8,7 +8,9 @@ def post_worker_init(worker):
     """With MATCHING_PRELOAD_ENCODER (production), each worker loads the model before it serves anyone, so
     that no search by meaning waits for it. Loading takes tens of seconds when several workers start on few
     cores: the worker tells the arbiter it is alive meanwhile, or the worker timeout would kill it."""
-    from matching.encoder import encoder_preload  # the application is loaded: Django is set up
+    from matching.encoder import encoder_preload, limit_web_threads  # the application is loaded
+
+    limit_web_threads()
 
     loaded = threading.Event()
 

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from marketplace import permissions, selectors
 from marketplace.models import (
+    TEXT_LANGUAGES,
     DeliveryFormat,
     Language,
     Need,
@@ -40,7 +41,7 @@ class PostingFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(
         method="filter_country", max_length=2, label="ISO code of a country concerned or covered"
     )
-    language = django_filters.ChoiceFilter(choices=Language.choices)
+    language = django_filters.ChoiceFilter(choices=TEXT_LANGUAGES)
     organization = django_filters.NumberFilter(field_name="organization_id")
     published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
     expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lte")

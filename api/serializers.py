@@ -14,6 +14,8 @@ from rest_framework import serializers
 
 from core.limits import MESSAGE_MAX_LENGTH, field_limits
 from marketplace.models import (
+    LABEL_LANGUAGES,
+    TEXT_LANGUAGES,
     ApiToken,
     Availability,
     ClosedReason,
@@ -52,7 +54,7 @@ def context_of(serializer: serializers.BaseSerializer) -> dict[str, Any]:
 class TermSerializer(serializers.ModelSerializer):
     class Meta:
         model = Term
-        fields = ["scheme", "code", "group", "label_en", "label_fr", "label_es"]
+        fields = ["scheme", "code", "group", *(f"label_{language}" for language in LABEL_LANGUAGES)]
 
 
 class PartySerializer(serializers.ModelSerializer):
@@ -62,7 +64,13 @@ class PartySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Party
-        fields = ["code", "iso3", "name_en", "name_fr", "name_es", "region", "subregion"]
+        fields = [
+            "code",
+            "iso3",
+            *(f"name_{language}" for language in LABEL_LANGUAGES),
+            "region",
+            "subregion",
+        ]
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -266,7 +274,7 @@ class PostingWriteSerializer(serializers.Serializer):
 
     title = serializers.CharField(**field_limits(Need, "title"))
     description = serializers.CharField(**field_limits(Need, "description"))
-    language = serializers.ChoiceField(choices=Language.choices)
+    language = serializers.ChoiceField(choices=TEXT_LANGUAGES)
     regions = serializers.ListField(child=serializers.ChoiceField(choices=Region.choices), required=False)
     subjects = _code_list(60, help_text="Codes of CBD subjects (see /vocabulary/?scheme=subject)")
     gbf_targets = _code_list(60, required=False, help_text="Codes of GBF targets")

@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from celery.signals import worker_init, worker_process_init
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -47,3 +48,24 @@ class Task(DjangoTask):
 app = Celery("chm_matchmaker", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+_torch_threads = 0  # set by the worker before it forks its processes, applied by each of them
+
+
+@worker_init.connect
+def _share_the_cores(sender, **_kwargs) -> None:
+    """Each worker process's torch gets its share of the cores (the worker's concurrency, `-c`): torch's
+    default, a thread per core in every process, makes the processes' threads spin against each other
+    while they encode batches at once. Process set-up, not a business rule."""
+    global _torch_threads
+    concurrency = sender.concurrency if isinstance(sender.concurrency, int) else os.cpu_count() or 1
+    _torch_threads = max(1, (os.cpu_count() or 1) // max(1, concurrency))
+
+
+@worker_process_init.connect
+def _limit_torch_threads(**_kwargs) -> None:
+    if _torch_threads:
+        import torch
+
+        torch.set_num_threads(_torch_threads)

@@ -13,10 +13,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import ngettext
+from django.utils.translation import get_language, ngettext
 
 from marketplace import permissions, selectors, services
-from marketplace.models import User
+from marketplace.models import User, content_language
 
 from .forms import public_name_field
 
@@ -30,6 +30,8 @@ class SignupForm(forms.Form):
 
     def signup(self, request: HttpRequest, user: User) -> None:
         services.user_public_name_set(user=user, name=self.cleaned_data["name"])
+        # e-mails in the language the person signed up in
+        services.user_preferred_language_set(user=user, language=content_language(get_language()))
 
 
 def public_name_url(next_url: str) -> str:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from core.limits import MESSAGE_MAX_LENGTH, field_limits
 from marketplace import selectors, services
 from marketplace.models import (
+    TEXT_LANGUAGES,
     ApiToken,
     ClosedReason,
     ExpertProfile,
@@ -497,7 +498,7 @@ class CaseStudyForm(forms.Form):
     story = forms.CharField(
         label=_("Story"), **field_limits(CaseStudy, "story"), widget=forms.Textarea(attrs={"rows": 8})
     )
-    language = forms.ChoiceField(label=_("Language of the text"), choices=Language.choices)
+    language = forms.ChoiceField(label=_("Language of the text"), choices=TEXT_LANGUAGES)
 
 
 class StoryReviewForm(forms.Form):
@@ -564,11 +565,16 @@ class ManualMatchForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    """One choice of frequency per kind of notification."""
+    """The language of the e-mails, then one choice of frequency per kind of notification."""
 
-    def __init__(self, *args: Any, current: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, current: Mapping[str, str] | None = None, language: str = "en", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         current = current or {}
+        self.fields["preferred_language"] = forms.ChoiceField(
+            label=_("Language of your e-mails"), choices=services.email_languages(), initial=language
+        )
         for kind, label in kinds.CHOICES:
             self.fields[kind] = forms.ChoiceField(
                 label=cast("StrOrPromise", label),  # gettext_lazy texts, typed Promise in notifications.kinds

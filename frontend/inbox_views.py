@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -40,10 +41,16 @@ def inbox_mark_read(request: SignedInRequest) -> HttpResponse:
 @login_required
 def preferences(request: SignedInRequest) -> HttpResponse:
     current = notification_selectors.notification_preferences_of(user=request.user)
-    form = forms.PreferencesForm(request.POST or None, current=current)
+    form = forms.PreferencesForm(
+        request.POST or None, current=current, language=request.user.preferred_language
+    )
     if request.method == "POST" and form.is_valid():
+        frequencies = dict(form.cleaned_data)
+        language = frequencies.pop("preferred_language")
         try:
-            outbox.preferences_save(user=request.user, frequencies=form.cleaned_data)
+            with transaction.atomic():
+                services.user_preferred_language_set(user=request.user, language=language)
+                outbox.preferences_save(user=request.user, frequencies=frequencies)
         except ValidationError as error:
             forms.apply_service_errors(form, error)
         else:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from marketplace import permissions, selectors
-from marketplace.models import Need, Offer, User
+from marketplace.models import Need, Offer, User, content_language
 from matching import lifecycle, services
 from matching import permissions as match_permissions
 from matching import selectors as match_selectors
@@ -148,7 +148,9 @@ def match_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "notes": match.notes.select_related("author") if is_curator else (),
             "note_form": forms.NoteForm() if is_curator else None,
             "study": study,
-            "study_form": forms.CaseStudyForm(initial=story or {"language": request.LANGUAGE_CODE})
+            "study_form": forms.CaseStudyForm(
+                initial=story or {"language": content_language(request.LANGUAGE_CODE)}
+            )
             if may_write_story
             else None,
             "review_form": forms.StoryReviewForm() if may_review_story else None,

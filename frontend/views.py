@@ -27,7 +27,17 @@ from rest_framework.views import APIView
 
 from config.public_cache import public_page
 from marketplace import lifecycle, permissions, selectors, services
-from marketplace.models import Language, Need, Offer, Organization, Party, PostingStatus, Region, User
+from marketplace.models import (
+    Language,
+    Need,
+    Offer,
+    Organization,
+    Party,
+    PostingStatus,
+    Region,
+    User,
+    content_language,
+)
 from matching import permissions as match_permissions
 from matching import selectors as matching_selectors
 
@@ -251,7 +261,7 @@ def posting_create(request: SignedInRequest, kind: str) -> HttpResponse:
             request, "frontend/no_role.html", {"kind": kind, "waiting_organizations": waiting}, status=403
         )
     initial = {
-        "language": request.LANGUAGE_CODE,
+        "language": content_language(request.LANGUAGE_CODE),
         "contact_name": request.user.name,
         "contact_email": request.user.email,
     }

@@ -16,6 +16,7 @@ from core import audit
 
 from . import permissions
 from .models import (
+    LABEL_LANGUAGES,
     ExpertProfile,
     FocalPointAssignment,
     FocalPointRequest,
@@ -218,14 +219,14 @@ class UserAdmin(RolesAuditedOnDelete, SecretariatAdmin, _UserAdmin):
 class TermAdmin(SecretariatAdmin):
     list_display = ["code", "scheme", "label_en", "label_fr", "label_es", "is_active"]
     list_filter = ["scheme", "is_active"]
-    search_fields = ["code", "label_en", "label_fr", "label_es"]
+    search_fields = ["code", *(f"label_{language}" for language in LABEL_LANGUAGES)]
 
 
 @admin.register(Party)
 class PartyAdmin(SecretariatAdmin):
     list_display = ["code", "name_en", "region", "subregion"]
     list_filter = ["region"]
-    search_fields = ["code", "name_en", "name_fr", "name_es"]
+    search_fields = ["code", *(f"name_{language}" for language in LABEL_LANGUAGES)]
 
 
 class MembershipInline(SecretariatAccess, _MembershipInlineBase):

@@ -22,7 +22,14 @@ from core.limits import MESSAGE_MAX_LENGTH
 if TYPE_CHECKING:  # for annotations only: the stubs' text-or-lazy-text alias
     from django_stubs_ext import StrOrPromise
 
-LABEL_LANGUAGES = ("en", "fr", "es")
+# The six UN languages, as the labels' and names' columns spell them (label_en … label_ru).
+LABEL_LANGUAGES = ("en", "fr", "es", "ar", "zh", "ru")
+
+
+def content_language(language: str | None) -> str:
+    """The 2-letter code the models store for an interface language: "zh-hans" (simplified Chinese, 7
+    letters) is "zh", "fr" is "fr"; none is English. The one place where the two spellings meet."""
+    return (language or "en").split("-")[0].lower()[:2] or "en"
 
 
 def _description_validators() -> list[MaxLengthValidator]:
@@ -39,6 +46,16 @@ class Language(models.TextChoices):
     CHINESE = "zh", _("Chinese")
 
 
+# A posting may be written in a language that is none of the above: "und", the BCP 47 tag of an undetermined
+# language (valid in an HTML lang attribute). Search by words reads it word by word, without stemming; the
+# matcher does not count it as a shared language of work.
+OTHER_LANGUAGE = "und"
+TEXT_LANGUAGES: list[tuple[str, "StrOrPromise"]] = [
+    *Language.choices,
+    (OTHER_LANGUAGE, _("Another language")),
+]
+
+
 class Region(models.TextChoices):
     """The UN regional groups."""
 
@@ -50,11 +67,15 @@ class Region(models.TextChoices):
 
 
 class LabelledMixin(models.Model):
-    """Labels in English, French and Spanish; `label` picks the active language, falling back to English."""
+    """Labels in the six UN languages; `label` picks the active language, falling back to English. Arabic,
+    Chinese and Russian came later and may be blank (English is shown then)."""
 
     label_en = models.CharField(max_length=200)
     label_fr = models.CharField(max_length=200)
     label_es = models.CharField(max_length=200)
+    label_ar = models.CharField(max_length=200, blank=True)
+    label_zh = models.CharField(max_length=200, blank=True)
+    label_ru = models.CharField(max_length=200, blank=True)
 
     class Meta:
         abstract = True
@@ -64,8 +85,14 @@ class LabelledMixin(models.Model):
 
     @property
     def label(self) -> str:
-        language = (get_language() or "en")[:2]
-        return getattr(self, f"label_{language}", "") or self.label_en
+        return self.label_in(get_language())
+
+    def label_in(self, language: str | None) -> str:
+        """The label in a language (an interface code such as "zh-hans" or a stored one such as "zh");
+        English when there is none."""
+        code = content_language(language)
+        value: str = getattr(self, f"label_{code}", "") if code in LABEL_LANGUAGES else ""
+        return value or self.label_en
 
 
 # --- Accounts ---------------------------------------------------------------------------------------
@@ -163,6 +190,9 @@ class Party(models.Model):
     name_en = models.CharField(max_length=120)
     name_fr = models.CharField(max_length=120)
     name_es = models.CharField(max_length=120)
+    name_ar = models.CharField(max_length=120, blank=True)  # from CLDR (seed_data/cldr_names.py)
+    name_zh = models.CharField(max_length=120, blank=True)
+    name_ru = models.CharField(max_length=120, blank=True)
     region = models.CharField(_("UN regional group"), max_length=30, choices=Region.choices)
     subregion = models.ForeignKey(Subregion, on_delete=models.PROTECT, related_name="parties")
 
@@ -175,8 +205,12 @@ class Party(models.Model):
 
     @property
     def name(self) -> str:
-        language = (get_language() or "en")[:2]
-        return getattr(self, f"name_{language}", "") or self.name_en
+        return self.name_in(get_language())
+
+    def name_in(self, language: str | None) -> str:
+        code = content_language(language)
+        value: str = getattr(self, f"name_{code}", "") if code in LABEL_LANGUAGES else ""
+        return value or self.name_en
 
 
 class Scheme(models.TextChoices):
@@ -408,7 +442,7 @@ class Posting(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), validators=_description_validators())
-    language = models.CharField(_("language of the text"), max_length=2, choices=Language.choices)
+    language = models.CharField(_("language of the text"), max_length=3, choices=TEXT_LANGUAGES)
     status = models.CharField(max_length=10, choices=PostingStatus.choices, default=PostingStatus.DRAFT)
     closed_reason = models.CharField(max_length=10, choices=ClosedReason.choices, blank=True)
     status_message = models.TextField(

@@ -126,9 +126,25 @@ def can_post_offer(
     return False
 
 
+# The account that creates the postings harvested from partner instances (the network app): they are
+# managed on their own instance, so nobody here answers for them, whatever the roles.
+EXTERNAL_ORIGIN_EMAIL = "harvester@network.invalid"
+
+
+def external_origin_filter() -> Q:
+    """Postings with an external origin: harvested from a partner instance, read-only here."""
+    return Q(created_by__email=EXTERNAL_ORIGIN_EMAIL)
+
+
+def has_external_origin(posting: Need | Offer) -> bool:
+    """The rule of ``external_origin_filter`` for one posting."""
+    return bool(posting.created_by.email == EXTERNAL_ORIGIN_EMAIL)
+
+
 def owner_filter(user: Reader, model: type[Need] | type[Offer]) -> Q:
     """Postings a user answers for through the roles they hold now: their Parties', their organizations',
-    their expert profile's. Who created a posting does not count: a former focal point or member loses it."""
+    their expert profile's. Who created a posting does not count: a former focal point or member loses it.
+    Nobody answers for a posting with an external origin."""
     if not user.is_authenticated:
         return Q(pk__in=[])
     owned = Q(organization__memberships__user=user)
@@ -136,7 +152,7 @@ def owner_filter(user: Reader, model: type[Need] | type[Offer]) -> Q:
         owned |= Q(party__focal_points__user=user)
     else:
         owned |= Q(expert__user=user)
-    return Q(pk__in=model.objects.filter(owned).values("pk"))
+    return Q(pk__in=model.objects.filter(owned).exclude(external_origin_filter()).values("pk"))
 
 
 def is_posting_owner(user: Reader, posting: Need | Offer) -> bool:

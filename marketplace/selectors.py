@@ -112,9 +112,12 @@ def covering_country(queryset: Postings, code: str) -> Postings:
 
 
 # --- Search by words ---------------------------------------------------------------------------------------
-# The SQL functions are in migration marketplace/0003_stemmed_search, with the GIN index on the postings'
-# vector: each posting stemmed in its own language (French, Spanish, English), accents folded; the query in
-# all three (OR-ed), so that "douane" finds "douanes" and "diversite" finds "diversité".
+# The SQL functions are in migrations marketplace/0003_stemmed_search and 0004_six_languages, with the GIN
+# index on the postings' vector: each posting stemmed in its own language (English, French, Spanish,
+# Portuguese, Arabic, Russian; Chinese and another language word for word, Chinese character by character),
+# accents folded; the query in every one of them (OR-ed), so that "douane" finds "douanes", "diversite" finds
+# "diversité" and "湿地" finds "滨海湿地". The one map of posting language to PostgreSQL configuration is
+# 0004's SEARCH_CONFIGS.
 
 
 class _Matches(Func):
@@ -148,7 +151,7 @@ def full_text(queryset: Postings, text: str) -> Postings:
     """Title and description matching the words (web search syntax: "a phrase", or, -without), stemmed in
     each posting's own language, accents ignored.
 
-    The words left out ("-word") are taken apart: OR-ing the three languages' queries would keep a posting
+    The words left out ("-word") are taken apart: OR-ing the languages' queries would keep a posting
     that one language's stemming of the word does not find ("-formation": French 'format', Spanish
     'formation'), so a posting is left out when any of them finds it."""
     without = _NEGATED.findall(text)
@@ -161,7 +164,7 @@ def full_text(queryset: Postings, text: str) -> Postings:
 
 
 def published_postings(*, model: PostingModel, filters: PostingFilters | None = None) -> Postings:
-    """The public catalogue, filtered by facets and full-text search (any of the three languages)."""
+    """The public catalogue, filtered by facets and full-text search (in any posting's language)."""
     filters = filters or PostingFilters()
     queryset = model.objects.filter(status=PostingStatus.PUBLISHED)
     if filters.subject:
@@ -219,10 +222,11 @@ FilterChoices = dict[str, list[dict[str, str]]]
 
 def filter_choices() -> FilterChoices:
     """The choices of the browse filters and the posting forms in the active language: each scheme's active
-    terms ({code, label, group}, in order) and the Parties ({code, name, region}, by English name). Cached per
-    language and vocabulary release, so that a vocabulary reload is seen at once; one query when cached."""
+    terms ({code, label, group}, in order) and the Parties ({code, name, region}, by their name in that
+    language). Cached per language and vocabulary release, so that a vocabulary reload is seen at once; one
+    query when cached."""
     release = VocabularyRelease.objects.order_by("-loaded_at", "-pk").values_list("pk", flat=True).first()
-    key = f"filter-choices:2:{get_language() or 'en'}:{release}"
+    key = f"filter-choices:3:{get_language() or 'en'}:{release}"
     choices: FilterChoices | None = cache.get(key)
     if choices is None:
         choices = {scheme: [] for scheme in Scheme.values}
@@ -230,10 +234,10 @@ def filter_choices() -> FilterChoices:
             choices.setdefault(term.scheme, []).append(
                 {"code": term.code, "label": term.label, "group": term.group}
             )
-        choices["parties"] = [
-            {"code": party.code, "name": party.name, "region": party.region}
-            for party in Party.objects.order_by("name_en")
+        parties = [
+            {"code": party.code, "name": party.name, "region": party.region} for party in Party.objects.all()
         ]
+        choices["parties"] = sorted(parties, key=lambda party: strip_accents(party["name"]).casefold())
         cache.set(key, choices, FILTER_CHOICES_SECONDS)
     return choices
 

@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from core import audit
@@ -39,6 +40,7 @@ from .models import (
     Scheme,
     Term,
     User,
+    content_language,
 )
 
 # --- Field specifications -----------------------------------------------------------------------------
@@ -538,6 +540,23 @@ def user_public_name_set(*, user: User, name: str) -> User:
     if errors := _public_name_errors(user, name):
         raise ValidationError(errors)
     user.save(update_fields=["name"])
+    return user
+
+
+def email_languages() -> list[tuple[str, str]]:
+    """The languages e-mails can be written in: the interface's (settings.LANGUAGES), as the account
+    stores them ("zh-hans" is "zh"), each named in its own language."""
+    return [
+        (content_language(code), get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES
+    ]
+
+
+def user_preferred_language_set(*, user: User, language: str) -> User:
+    """The language of this person's e-mails and digests."""
+    if language not in dict(email_languages()):
+        raise ValidationError({"preferred_language": _("Choose one of the languages of the site.")})
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
     return user
 
 

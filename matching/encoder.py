@@ -18,6 +18,13 @@ def encoder() -> Encoder:
     return load_encoder(settings.MATCHING_MODEL, cache_dir=cache_dir, precision=settings.MATCHING_PRECISION)
 
 
+def limit_web_threads() -> None:
+    """Give a web worker's torch MATCHING_WEB_THREADS threads (see the setting), before it encodes."""
+    import torch
+
+    torch.set_num_threads(settings.MATCHING_WEB_THREADS)
+
+
 def encoder_preload() -> None:
     """With MATCHING_PRELOAD_ENCODER, load the model (and encode once) now, as a web worker starts
     (gunicorn.conf.py), so that no visitor's search by meaning waits for it. A model that fails to load is

@@ -127,7 +127,7 @@ def as_engine_posting(posting: Need | Offer) -> engine.Posting:
         "regions": frozenset(posting.regions),
         "expires_on": posting.expires_on,
         "is_open": posting.status == PostingStatus.PUBLISHED,
-        "facet_labels": tuple(getattr(term, f"label_{language}") for term in (*subjects, *supports)),
+        "facet_labels": tuple(term.label_in(language) for term in (*subjects, *supports)),
     }
     if isinstance(posting, Need):
         home = posting.party or (posting.organization.country if posting.organization else None)

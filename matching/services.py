@@ -264,6 +264,8 @@ def match_express_interest(
     message = clean_text(message, "message")
     _published(own)
     _published(other_posting)
+    if permissions.has_external_origin(other_posting):
+        raise PermissionDenied(_("This posting is managed on a partner's site: express interest there."))
     _refuse_owner_in_common(need, offer)
     side = NEED if isinstance(own, Need) else OFFER
     match = Match.objects.select_for_update().filter(need=need, offer=offer).first()

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 from django.conf import settings
@@ -137,9 +137,10 @@ def postings_match(*, items: list[tuple[str, int]], skip_failures: bool = False)
         [(side, posting, view) for (side, posting), view in zip(loaded, views, strict=True)], model=model
     )
     total = MatchingResult()
+    candidates: CandidateCache = {}  # a batch's postings share most of their candidates: each read once
     for (side, posting), view, (embedding, _changed) in zip(loaded, views, embeddings, strict=True):
         try:
-            total.add(_match_one(side, posting, view, embedding, model=model))
+            total.add(_match_one(side, posting, view, embedding, model=model, candidates=candidates))
         except DatabaseError:
             raise  # the database is down or restarting: the task is retried
         except Exception:
@@ -149,8 +150,32 @@ def postings_match(*, items: list[tuple[str, int]], skip_failures: bool = False)
     return total
 
 
+# (side, id) -> the candidate as the engine sees it and its vector, or None (no vector for this model)
+CandidateCache: TypeAlias = dict[tuple[str, int], tuple[engine.Posting, Vectors] | None]
+
+
+def _candidates(side: str, ids: set[int], *, model_version: str, cache: CandidateCache) -> CandidateCache:
+    """The engine's view and vector of the ``side`` postings ``ids``, read from the database only for those
+    not in ``cache`` (which keeps them)."""
+    missing = [pk for pk in ids if (side, pk) not in cache]
+    if missing:
+        postings: list[Need | Offer] = list(selectors.postings_for_engine(side).filter(pk__in=missing))
+        vectors = selectors.vectors_of(side, [p.pk for p in postings], model_version=model_version)
+        cache.update(dict.fromkeys(((side, pk) for pk in missing), None))
+        for p in postings:
+            if p.pk in vectors:
+                cache[side, p.pk] = (selectors.as_engine_posting(p), vectors[p.pk])
+    return cache
+
+
 def _match_one(
-    side: str, posting: Need | Offer, view: engine.Posting, embedding: Embedding, *, model: Encoder
+    side: str,
+    posting: Need | Offer,
+    view: engine.Posting,
+    embedding: Embedding,
+    *,
+    model: Encoder,
+    candidates: CandidateCache | None = None,
 ) -> MatchingResult:
     # The version read is the one matched: ``matched_at`` takes its ``updated_at``, so that an edit committed
     # meanwhile (a later ``updated_at``) leaves the posting pending (``selectors.pending_match_ids``), and no
@@ -171,18 +196,18 @@ def _match_one(
         selectors.nearest(other, vector, model_version=model.version, limit=settings.MATCHING_CANDIDATES)
     )
     candidate_ids |= {pk for pk, match in existing.items() if match.status == MatchStatus.SUGGESTED}
-    candidates: list[Need | Offer] = list(selectors.postings_for_engine(other).filter(pk__in=candidate_ids))
-    vectors = selectors.vectors_of(other, [c.pk for c in candidates], model_version=model.version)
-    candidates = [c for c in candidates if c.pk in vectors]
+    cache = candidates if candidates is not None else {}
+    known = _candidates(other, candidate_ids, model_version=model.version, cache=cache)
+    found = [(pk, entry) for pk in sorted(candidate_ids) if (entry := known[other, pk]) is not None]
     scored, weights_version_in_use = _rank(
         view,
         vector,
-        [selectors.as_engine_posting(c) for c in candidates],
-        np.stack([vectors[c.pk] for c in candidates])
-        if candidates
+        [candidate for _pk, (candidate, _vector) in found],
+        np.stack([candidate_vector for _pk, (_candidate, candidate_vector) in found])
+        if found
         else np.zeros((0, len(vector)), np.float32),
         model=model,
-        history=_history(side, posting, [c.pk for c in candidates], model_version=model.version),
+        history=_history(side, posting, [pk for pk, _entry in found], model_version=model.version),
     )
     keep = [
         s
@@ -264,6 +289,7 @@ def _store(
     now = timezone.now()
     own_field, other_field = selectors.SIDES[side][2], selectors.SIDES[selectors.other_side(side)][2]
     kept: set[int] = set()
+    new: list[Match] = []
     for s in scored:
         other_id = int(s.candidate_id)
         kept.add(other_id)
@@ -275,14 +301,19 @@ def _store(
             "weights_version": weights_version,
             "scored_at": now,
         }
-        match, created = Match.objects.get_or_create(
-            **{own_field: posting, f"{other_field}_id": other_id}, defaults=values
-        )
-        if created:
-            result.created.append(match.pk)
+        if other_id in existing:
+            # The status condition is checked by the update itself: a decision taken meanwhile wins.
+            result.updated += Match.objects.filter(
+                pk=existing[other_id].pk, status=MatchStatus.SUGGESTED
+            ).update(**values)
         else:
-            # The status condition is re-checked under the row lock: a decision taken meanwhile wins.
-            result.updated += Match.objects.filter(pk=match.pk, status=MatchStatus.SUGGESTED).update(**values)
+            new.append(Match(**{own_field: posting, f"{other_field}_id": other_id}, **values))
+    if new:
+        # One insert for the new pairs; a pair that the other side's run stored meanwhile stays as it is.
+        Match.objects.bulk_create(new, ignore_conflicts=True)
+        new_ids = [getattr(match, f"{other_field}_id") for match in new]
+        stored = Match.objects.filter(**{own_field: posting, f"{other_field}_id__in": new_ids})
+        result.created += list(stored.values_list("pk", flat=True))
     stale = [match.pk for other_id, match in existing.items() if other_id not in kept]
     result.removed, _ = Match.objects.filter(pk__in=stale, status=MatchStatus.SUGGESTED).delete()
     selectors.SIDES[side][1].objects.filter(pk=posting.pk).update(matched_at=matched_at)

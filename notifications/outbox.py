@@ -140,12 +140,19 @@ def unsubscribe_token(user: User | Addressee, kind: str = ALL_KINDS) -> str:
     return signing.dumps([user.pk, kind], salt=UNSUBSCRIBE_SALT, compress=True)
 
 
+def interface_language(code: str) -> str:
+    """The interface language (settings.LANGUAGES) of a stored 2-letter language: "zh", Chinese, is simplified
+    Chinese, "zh-hans"; a language the interface does not have is English."""
+    code = {"zh": "zh-hans"}.get(code, code)
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 def _email(
     recipient: Addressee, notifications: list[Notification], *, subject: str, kind: str
 ) -> EmailMessage:
     """One e-mail in the recipient's language, with a one-click unsubscribe link (and RFC 8058 header)."""
     unsubscribe = absolute_url(reverse("unsubscribe", args=[unsubscribe_token(recipient, kind)]))
-    with translation.override(recipient.preferred_language):
+    with translation.override(interface_language(recipient.preferred_language)):
         parts = []
         for notification in notifications:
             message = render(notification)
@@ -216,7 +223,7 @@ def digests_send(*, frequency: str) -> int:
             if not rows:
                 continue
             recipient = rows[0].recipient
-            with translation.override(recipient.preferred_language):
+            with translation.override(interface_language(recipient.preferred_language)):
                 title = _("Your daily digest") if frequency == Frequency.DAILY else _("Your weekly digest")
                 count = translation.ngettext("%(count)d update", "%(count)d updates", len(rows))
                 subject = f"{title}: {count % {'count': len(rows)}}"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from marketplace import services
 from marketplace.catalogue_cache import catalogue_changed
 from marketplace.models import (
+    LABEL_LANGUAGES,
     ClosedReason,
     FocalPointAssignment,
     FocalPointRequest,
@@ -60,8 +61,16 @@ def _upsert(model, counts: Counter, lookup: dict, values: dict):
     return instance
 
 
+REQUIRED = ("en", "fr", "es")
+
+
 def _labels(labels: dict, prefix: str = "label") -> dict:
-    return {f"{prefix}_{language}": labels[language] for language in ("en", "fr", "es")}
+    """The six UN languages' columns; English, French and Spanish are required, Arabic, Chinese and Russian
+    may be missing from a file (blank: the English label is shown)."""
+    return {
+        f"{prefix}_{language}": labels[language] if language in REQUIRED else labels.get(language, "")
+        for language in LABEL_LANGUAGES
+    }
 
 
 @transaction.atomic

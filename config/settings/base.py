@@ -8,6 +8,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config.site import site_languages
+
 # --- Paths and environment --------------------------------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
     "notifications",
     "marketplace",
     "matching",
+    "network",
     "mentoring",
     "api",
     "frontend",
@@ -79,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "frontend.context_processors.roles",
+                "frontend.context_processors.site",
             ],
         },
     },
@@ -144,8 +148,25 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "CHM Matchmaker"
 
 # --- Internationalisation ---------------------------------------------------------------------------
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("fr", _("French")), ("es", _("Spanish"))]
+# The six UN languages, in the UN's order (the switcher writes each in its own language: name_local).
+# Chinese is simplified Chinese, "zh-hans" (locale folder zh_Hans): a browser asking for "zh" or "zh-CN" gets
+# it. Models store the 2-letter "zh" (marketplace.models.content_language).
+ALL_LANGUAGES = [
+    ("ar", _("Arabic")),
+    ("zh-hans", _("Chinese")),
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("ru", _("Russian")),
+    ("es", _("Spanish")),
+]
+
+# --- A partner's own site (config/site.py): one Party's name, languages and colour ---------------------
+SITE_NAME = env("SITE_NAME", default="")  # empty: "CHM Matchmaker", in the reader's language
+SITE_PARTY = env("SITE_PARTY", default="")  # the code of the Party this instance serves, shown by its name
+SITE_LANGUAGE_CODES = env.list("SITE_LANGUAGES", default=[])  # some of ALL_LANGUAGES, the default first
+SITE_ACCENT_COLOUR = env("SITE_ACCENT_COLOUR", default="")  # "#1d4f91": the header and links
+LANGUAGES = site_languages(ALL_LANGUAGES, SITE_LANGUAGE_CODES)
+LANGUAGE_CODE = LANGUAGES[0][0] if SITE_LANGUAGE_CODES and LANGUAGES else "en"
 LOCALE_PATHS = [BASE_DIR / "frontend" / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
@@ -229,6 +250,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "match-pending-postings": {"task": "matching.tasks.match_pending_postings", "schedule": 300.0},
+    "harvest-partners": {"task": "network.tasks.harvest_partners", "schedule": 3600.0},
     "daily-digest": {
         "task": "notifications.tasks.send_digests",
         "schedule": crontab(hour=6, minute=0),
@@ -289,6 +311,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "marketplace.models.Language",
+        "TextLanguageEnum": "marketplace.models.TEXT_LANGUAGES",
         "RegionEnum": "marketplace.models.Region",
         "FrequencyEnum": "notifications.models.Frequency",
         "OfferKindEnum": "marketplace.models.OfferKind",
@@ -355,6 +378,11 @@ MATCHING_PRECISION = env("MATCHING_PRECISION", default="auto")
 # Load the model as each gunicorn worker starts (gunicorn.conf.py), so that no search by meaning waits for
 # it; on in production.
 MATCHING_PRELOAD_ENCODER = env.bool("MATCHING_PRELOAD_ENCODER", default=False)
+# Torch threads of each gunicorn worker (gunicorn.conf.py): a web worker encodes one short query at a time,
+# and the workers are the parallelism. Torch's default, a thread per core in every worker, makes the
+# workers' threads spin against each other on few cores (one query: 63 ms with 1 thread, 319 ms with 2,
+# while tests ran on the same 2 cores). The Celery worker keeps torch's default (batches).
+MATCHING_WEB_THREADS = env.int("MATCHING_WEB_THREADS", default=1)
 MATCHING_CANDIDATES = 100  # retrieved by vector similarity, then re-ranked with the facets
 MATCHING_SUGGESTIONS_PER_POSTING = 10
 # Postings that matching.tasks.match_pending claims, encodes in one encoder call (batches of 16 inside) and

@@ -36,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
         help="print the weights used (learnt from --history) and the hubness correction on stderr",
     )
     rank.add_argument(
+        "--attributes",
+        default="",
+        metavar="NAME,…",
+        help="other columns of the needs file (categories or dates) whose agreement with the needs an "
+        "offer already served counts in its history, weighed by what --history teaches",
+    )
+    rank.add_argument(
         "--model", help="model name or folder (default: MATCHING_MODEL or multilingual-e5-small)"
     )
     return parser
@@ -63,11 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.out.parent} is not a folder", file=sys.stderr)
         return 2
     labels = Labels.from_seed_data()
+    attributes = [name.strip() for name in args.attributes.split(",") if name.strip()]
     errors = []
     needs = offers = []
     for path, side in ((args.needs, NEED), (args.offers, OFFER)):
         try:
-            postings = read_postings(path, side, labels)
+            postings = read_postings(path, side, labels, attributes if side == NEED else ())
         except InputError as error:
             errors += error.errors
             continue
@@ -106,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             + json.dumps(report["weights"], sort_keys=True),
             file=sys.stderr,
         )
+        if report["attribute_weights"]:
+            print(
+                "attribute weights: " + json.dumps(report["attribute_weights"], sort_keys=True),
+                file=sys.stderr,
+            )
         hubness = report["hubness_neighbours"]
         print(
             f"hubness correction: CSLS, k={hubness}, over the {len(needs)} needs"

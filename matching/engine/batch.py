@@ -16,11 +16,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
+from .attributes import AttributeTable, fit_attribute_weights
 from .hubness import HUBNESS_NEIGHBOURS, hubness_penalty
 from .learning import fit_pairwise_weights, weights_version
 from .postings import OFFER, Posting, posting_text
 from .retrieval import top_k_exact
-from .scoring import DEFAULT_WEIGHTS, Reasons, Scored, rank
+from .scoring import DEFAULT_WEIGHTS, HISTORY_NEIGHBOURS, Reasons, Scored, rank
 
 RETRIEVE_AT_LEAST = 100  # candidates re-ranked per need: semantic retrieval first, facets after
 PROGRESS_CHUNK = 256  # texts encoded between two updates of the progress bar
@@ -70,7 +71,7 @@ class InputError(Exception):
         self.errors = errors
 
 
-def _record_errors(record: Mapping[str, Any]) -> list[str]:
+def _record_errors(record: Mapping[str, Any], attributes: Sequence[str] = ()) -> list[str]:
     errors = []
     if (
         not isinstance(record.get("id"), str | int)
@@ -104,12 +105,17 @@ def _record_errors(record: Mapping[str, Any]) -> list[str]:
             errors.append(f"'{name}' must be a whole number")
     if record.get("worldwide") is not None and not isinstance(record["worldwide"], bool):
         errors.append("'worldwide' must be true or false")
+    for name in attributes:
+        value = record.get(name)
+        if value is not None and (not isinstance(value, str | int | float) or isinstance(value, bool)):
+            errors.append(f"'{name}' (an attribute) must be a string or a number")
     return errors
 
 
-def posting_from_record(record: Mapping[str, Any], side: str) -> Posting:
+def posting_from_record(record: Mapping[str, Any], side: str, attributes: Sequence[str] = ()) -> Posting:
     """A posting from an export line. For an offer, ``region`` is the one region it serves and
-    ``country`` where it is based; an offer with no region, regions or countries is worldwide."""
+    ``country`` where it is based; an offer with no region, regions or countries is worldwide.
+    ``attributes``: other columns kept as they are (``attributes.py``)."""
 
     def codes(name: str) -> frozenset[str]:
         return frozenset(record.get(name) or ())
@@ -142,6 +148,9 @@ def posting_from_record(record: Mapping[str, Any], side: str) -> Posting:
         expires_on=day("expires_on"),
         capacity=record.get("capacity"),
         capacity_left=record.get("capacity_left"),
+        attributes=tuple(
+            (name, str(record[name]).strip()) for name in attributes if str(record.get(name) or "").strip()
+        ),
     )
 
 
@@ -164,8 +173,14 @@ def _json_lines(path: Path) -> tuple[list[tuple[int, object]], list[str]]:
     return lines, errors
 
 
-def read_postings(path: Path, side: str, labels: Callable[[str, str], str] | None = None) -> list[Posting]:
-    """Every posting of a JSON Lines file; raises InputError listing every bad line."""
+def read_postings(
+    path: Path,
+    side: str,
+    labels: Callable[[str, str], str] | None = None,
+    attributes: Sequence[str] = (),
+) -> list[Posting]:
+    """Every posting of a JSON Lines file; raises InputError listing every bad line. ``attributes``:
+    the other columns to keep (the CLI's ``--attributes``)."""
     lines, errors = _json_lines(path)
     postings: list[Posting] = []
     seen: dict[str, int] = {}  # id -> line number
@@ -173,10 +188,10 @@ def read_postings(path: Path, side: str, labels: Callable[[str, str], str] | Non
         if not isinstance(record, dict):
             errors.append(f"{path}:{number}: each line must be a JSON object")
             continue
-        if problems := _record_errors(record):
+        if problems := _record_errors(record, attributes):
             errors.extend(f"{path}:{number}: {problem}" for problem in problems)
             continue
-        posting = posting_from_record(record, side)
+        posting = posting_from_record(record, side, attributes)
         if posting.id in seen:
             errors.append(f"{path}:{number}: id {posting.id!r} already used on line {seen[posting.id]}")
             continue
@@ -255,7 +270,8 @@ def rank_needs(
     ``progress`` shows a progress bar on stderr while encoding (the CLI sets it; library calls don't).
     ``hubness``: correct the cosines for hubness (CSLS over the batch's needs, ``hubness.py``) where the
     batch has enough needs; the offers are retrieved and their semantic feature computed on the corrected
-    cosine.
+    cosine. The needs' ``attributes`` (the CLI's ``--attributes``), with ``history`` and ``learn``, count in
+    the history feature with weights chosen from the history (``attributes.fit_attribute_weights``).
     """
     today = today or date.today()
     if vectors is None:
@@ -270,11 +286,23 @@ def rank_needs(
         served[offer_id].append(need_index[need_id])
     retrieve = max(RETRIEVE_AT_LEAST, top_k * 10)
     penalty = hubness_penalty(need_vectors, offer_vectors) if hubness else None
+    names = list(dict.fromkeys(name for need in needs for name, _value in need.attributes))
+    table = AttributeTable({name: [need.attribute(name) for need in needs] for name in names})
+    attribute_weights = (
+        fit_attribute_weights(need_vectors, table, served, neighbours=HISTORY_NEIGHBOURS)
+        if names and served and learn
+        else dict.fromkeys(names, 0.0)
+    )
 
     def ranked(i: int, weights: Mapping[str, float], top_k: int | None) -> list[Scored]:
         candidates = top_k_exact(need_vectors[i], offer_vectors, retrieve, penalty=penalty)
         # Leave the need's own past match out of its history: it would only confirm itself.
-        past = {offer_id: need_vectors[[j for j in rows if j != i]] for offer_id, rows in served.items()}
+        rows_of = {offer_id: [j for j in rows if j != i] for offer_id, rows in served.items()}
+        past = {offer_id: need_vectors[rows] for offer_id, rows in rows_of.items()}
+        bonus = None
+        if any(attribute_weights.values()):
+            row = table.bonus(attribute_weights, [i], range(len(needs)))[0]
+            bonus = {offer_id: row[rows] for offer_id, rows in rows_of.items()}
         return rank(
             needs[i],
             need_vectors[i],
@@ -284,6 +312,7 @@ def rank_needs(
             today=today,
             weights=weights,
             history=past,
+            history_bonus=bonus,
             top_k=top_k or len(candidates),
             labels=labels,
             hubness=None if penalty is None else penalty[candidates],
@@ -299,6 +328,7 @@ def rank_needs(
             "decisions": len(history),
             "folds": {fold: learnt.get(fold) for fold in range(LEARNING_FOLDS)} if used else {},
             "hubness_neighbours": HUBNESS_NEIGHBOURS if penalty is not None else None,
+            "attribute_weights": attribute_weights,
         }
     output: list[RankedNeed] = []
     for i, need in enumerate(needs):

@@ -45,7 +45,12 @@ class Posting:
     capacity: int | None = None  # how many needs an offer serves at once; None: no limit stated
     capacity_left: int | None = None
     is_open: bool = True  # published and not closed
+    # other columns of an export named by the CLI's --attributes (name, value), see attributes.py
+    attributes: tuple[tuple[str, str], ...] = ()
     facet_labels: tuple[str, ...] = field(default=(), compare=False)
+
+    def attribute(self, name: str) -> str | None:
+        return dict(self.attributes).get(name)
 
     @property
     def work_languages(self) -> frozenset[str]:
@@ -82,7 +87,7 @@ def content_hash(text: str) -> str:
 
 
 class Labels:
-    """Labels of vocabulary codes, Parties and regions in English, French and Spanish."""
+    """Labels of vocabulary codes, Parties and regions in the six UN languages."""
 
     def __init__(self, labels: Mapping[str, Mapping[str, str]]):
         self._labels = labels

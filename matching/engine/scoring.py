@@ -101,9 +101,14 @@ def _support(need: Posting, offer: Posting) -> tuple[float, Reasons]:
     return 0.0, {"support_mismatch": {"sought": sorted(need.support_types), "kind": offer.kind}}
 
 
+# A text written in "another language" (BCP 47 "und", undetermined): two such texts share nothing known.
+UNDETERMINED = "und"
+
+
 def _language(need: Posting, offer: Posting) -> tuple[float, Reasons]:
-    common = need.work_languages & offer.work_languages
-    if not need.work_languages or not offer.work_languages:
+    needs, offers = need.work_languages - {UNDETERMINED}, offer.work_languages - {UNDETERMINED}
+    common = needs & offers
+    if not needs or not offers:
         return NEUTRAL, {}
     if not common:
         return 0.0, {"no_common_language": True}
@@ -204,6 +209,7 @@ def rank(
     today: date,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
     history: Mapping[str, NDArray[np.float32]] | None = None,
+    history_bonus: Mapping[str, NDArray[np.floating[Any]]] | None = None,
     top_k: int = 10,
     labels: Callable[[str, str], str] | None = None,
     within_coverage: bool = True,
@@ -222,7 +228,8 @@ def rank(
 
     ``history`` maps an offer id to the vectors of needs it was already accepted for (needs' ids
     excluded by the caller when they are the query itself). In the offer-to-needs direction it is
-    keyed by the query offer's id.
+    keyed by the query offer's id. ``history_bonus``: per offer, what shared attributes add to the
+    cosine to each of those needs (``attributes.AttributeTable.bonus``, the CLI's ``--attributes``).
     """
     if query.ineligible_reason(today):
         return []
@@ -240,6 +247,8 @@ def rank(
         past = history.get(offer.id)
         if past is not None and len(past):
             past_cosines = past @ (query_vector if query.side == NEED else candidate_vectors[index])
+            if history_bonus and offer.id in history_bonus:
+                past_cosines = past_cosines + history_bonus[offer.id]
             nearest = np.sort(past_cosines)[-HISTORY_NEIGHBOURS:]
             history_value, history_count = float(calibrate(nearest.mean())), len(past)
         else:
@@ -265,11 +274,20 @@ def rank(
 
 
 def short_label(label: str) -> str:
-    """'Target 6: Reduce the introduction …' → 'Target 6' (GBF target labels are long)."""
-    return label.split(":", 1)[0].strip()
+    """'Target 6: Reduce the introduction …' → 'Target 6' (GBF target labels are long); Chinese writes a
+    full-width colon ('行动目标6：减少…' → '行动目标6')."""
+    return label.replace("：", ":").split(":", 1)[0].strip()
 
 
-LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish"}
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "French",
+    "es": "Spanish",
+    "ar": "Arabic",
+    "zh": "Chinese",
+    "ru": "Russian",
+    "pt": "Portuguese",
+}
 
 
 def summarise(

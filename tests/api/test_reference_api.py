@@ -9,9 +9,11 @@ def test_vocabulary_and_parties_are_public_reference_data():
     targets = client.get("/api/v1/vocabulary/", {"scheme": "gbf_target"}).json()
     assert targets["count"] == 23
     assert targets["results"][5]["code"] == "gbf-target-6"
-    assert all(term["label_fr"] and term["label_es"] for term in targets["results"])
+    languages = ("en", "fr", "es", "ar", "zh", "ru")  # the six UN languages
+    assert all(term[f"label_{language}"] for term in targets["results"] for language in languages)
     parties = client.get("/api/v1/parties/", {"page": 4}).json()
     assert parties["count"] == 196 and len(parties["results"]) == 46
+    assert all(party[f"name_{language}"] for party in parties["results"] for language in languages)
 
 
 def test_the_api_denies_by_default_and_shows_callers_only_their_own_account(client):

@@ -41,6 +41,22 @@ def test_sign_up_requires_verifying_the_email_before_signing_in(client):
     assert _logged_in(client)
 
 
+@pytest.mark.parametrize(("browser", "stored"), [("zh-CN,zh;q=0.9", "zh"), ("ar", "ar"), ("ru", "ru")])
+def test_e_mails_are_in_the_language_the_person_signed_up_in(client, browser, stored):
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "name": "Achta Mahamat",
+            "email": "focal@example.org",
+            "password1": "A-long pass phrase 42",
+            "password2": "A-long pass phrase 42",
+        },
+        HTTP_ACCEPT_LANGUAGE=browser,
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="focal@example.org").preferred_language == stored
+
+
 def test_a_verified_user_signs_in_with_email_and_password(client):
     UserFactory(email="expert@example.org")
     response = client.post(reverse("account_login"), {"login": "expert@example.org", "password": PASSWORD})

@@ -135,13 +135,21 @@ def test_preferences_page_and_waiting_rows_follow_the_choice(client):
     (waiting,) = event(user, "need:1:expiring:2027-01-01", kind=posting_kinds.POSTING_EXPIRING)
     client.force_login(user)
     form = {kind: Frequency.INSTANT for kind in kinds.codes()} | {
-        posting_kinds.POSTING_EXPIRING: Frequency.OFF
+        posting_kinds.POSTING_EXPIRING: Frequency.OFF,
+        "preferred_language": "ar",
     }
     assert client.post(reverse("preferences"), form).status_code == 302
+    user.refresh_from_db()
+    assert user.preferred_language == "ar"  # the language of the e-mails, chosen on the same page
     waiting.refresh_from_db()
     assert (waiting.frequency, waiting.email_status) == (Frequency.OFF, EmailStatus.SKIPPED)
-    bad = client.post(reverse("preferences"), form | {posting_kinds.POSTING_EXPIRING: "hourly"})
+    bad = client.post(
+        reverse("preferences"),
+        form | {posting_kinds.POSTING_EXPIRING: "hourly", "preferred_language": "pt"},
+    )
     assert bad.status_code == 200 and b"errorlist" in bad.content
+    user.refresh_from_db()
+    assert user.preferred_language == "ar"
     assert (
         NotificationPreference.objects.get(user=user, kind=posting_kinds.POSTING_EXPIRING).frequency
         == Frequency.OFF

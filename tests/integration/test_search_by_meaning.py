@@ -55,7 +55,7 @@ def _page(client, url: str) -> tuple[str, list[str], str]:
     html = client.get(url).content.decode()
     line = re.search(r'<p class="result-count">(.*?)</p>', html, re.S)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", line.group(1))).strip() if line else ""
-    return text, re.findall(r'<h3><a href="/offers/\d+/">([^<]*)</a>', html), html
+    return text, re.findall(r'<h3><a href="/offers/\d+/"[^>]*>([^<]*)</a>', html), html
 
 
 def test_close_results_first_and_the_rest_behind_show_more(client, offers):

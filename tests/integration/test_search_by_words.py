@@ -48,7 +48,7 @@ def _titles(query: str) -> dict[str, list[str]]:
     api = APIClient().get("/api/v1/offers/", {"search": query}).json()["results"]
     return {
         "selector": sorted(p.title for p in selectors.published_postings(model=Offer, filters=filters)),
-        "page": sorted(re.findall(r'<h3><a href="/offers/\d+/">([^<]*)</a>', page)),
+        "page": sorted(re.findall(r'<h3><a href="/offers/\d+/"[^>]*>([^<]*)</a>', page)),
         "api": sorted(row["title"] for row in api),
     }
 
