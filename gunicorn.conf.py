@@ -1,7 +1,15 @@
 """gunicorn's settings for the site: gunicorn reads this file from its working directory (the image's /app,
 the repository), whatever the command line (docker-compose.yml, Dockerfile) says besides."""
 
+import os
 import threading
+
+# Chosen by measurement (benchmarks/load.py, 20 s per group, on 2 cores): 2 sync workers served pages and the
+# API as fast as 3 or 4 and searched by meaning fastest (p95 279 ms; 319 ms with 3, 326 ms with 4); gthread
+# (2 workers x 4 threads) was slower everywhere (p95 browse 272 ms, search by meaning 552 ms). So one sync
+# worker per core, unless WEB_WORKERS says otherwise.
+workers = int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 2)
+worker_class = "sync"
 
 
 def post_worker_init(worker):

@@ -465,16 +465,16 @@ def evaluate_aid() -> None:
                     test_ids, provider_ids, need_vectors[test] @ offer_vectors.T
                 )
                 report: dict = {}
-                run = partial(
+                run_on = partial(  # the CLI on some needs, against this source's funders, with this history
                     cli_lines,
-                    need_postings,
-                    offer_postings,
-                    encoder,
-                    (need_vectors, offer_vectors),
-                    labels,
+                    offers=offer_postings,
+                    encoder=encoder,
+                    vectors=(need_vectors, offer_vectors),
+                    labels=labels,
                     top_k=len(offer_postings),
                     history=history,
                 )
+                run = partial(run_on, need_postings)
                 lines = run(report=report)
                 learnt_weights[source].append(report["weights"])
                 attribute_weights[source].append(report["attribute_weights"])
@@ -485,15 +485,7 @@ def evaluate_aid() -> None:
                         learn=False, weights=report["weights"] | {"popularity": 0.0}
                     ),
                     "  no hubness correction": run(hubness=False),  # weights learnt again, raw cosines
-                    "  no attributes": cli_lines(
-                        read_postings(needs_file, NEED, labels),
-                        offer_postings,
-                        encoder,
-                        (need_vectors, offer_vectors),
-                        labels,
-                        top_k=len(offer_postings),
-                        history=history,
-                    ),
+                    "  no attributes": run_on(read_postings(needs_file, NEED, labels)),
                 }
                 for line in lines:
                     if fold[line["need_id"]] == held_out:

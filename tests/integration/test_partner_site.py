@@ -1,4 +1,5 @@
-"""A partner's own site: an instance run for one Party with its name, languages and colour (config/site.py)."""
+"""A partner's own site: an instance run for one Party with its name, languages and colour
+(config/site.py)."""
 
 import re
 
@@ -32,7 +33,8 @@ def test_the_site_shows_its_name_its_party_in_the_readers_language_and_its_colou
     assert "<title>Centre d&#x27;échange de Belgique</title>" in page
     assert '<link rel="stylesheet" href="/site-colours.css">' in page
     css = client.get("/site-colours.css")
-    assert css["Content-Type"] == "text/css" and css.content.decode().strip() == ":root { --accent: #1d4f91; }"
+    assert css["Content-Type"] == "text/css"
+    assert css.content.decode().strip() == ":root { --accent: #1d4f91; }"
     spanish = client.get("/", headers={"accept-language": "es"}).content.decode()
     assert '<span class="party">Bélgica</span>' in spanish
 
