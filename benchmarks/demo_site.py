@@ -58,7 +58,10 @@ def totp_code(secret: str) -> str:
 
 
 @contextmanager
-def demo_site(*, port: int, database: str) -> Iterator[DemoSite]:
+def demo_site(*, port: int, database: str, full_stack: bool = False) -> Iterator[DemoSite]:
+    """The demo loaded afresh, served by the development server; with ``full_stack``, by `make run`'s
+    supervisor (config.run: the web server, a Celery worker and beat on the embedded valkey), so that
+    publications are matched by the worker, not in the request."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -81,8 +84,21 @@ def demo_site(*, port: int, database: str) -> Iterator[DemoSite]:
     secret = run("shell", "-c", ACTIVATE_TOTP).split()[-1]
     need = run("shell", "-c", FIRST_NEED).split()[-1]
     match = run("shell", "-c", FOCAL_POINT_MATCH).split()[-1]
+    serve = (
+        [sys.executable, "-m", "config.run", "--port", str(port)]
+        if full_stack
+        else [
+            *manage,
+            "runserver",
+            "--noreload",
+            f"127.0.0.1:{port}",
+        ]
+    )
+    if full_stack:
+        del environment["CELERY_TASK_ALWAYS_EAGER"]
     server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        serve,
+        cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
