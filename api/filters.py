@@ -1,10 +1,13 @@
 """Query parameters of the lists: every facet, full-text search (`search`), search by meaning (`q`)."""
 
+import datetime
 from typing import TypeAlias
 
 import django_filters
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from marketplace import permissions, selectors
 from marketplace.models import (
@@ -28,6 +31,22 @@ from matching.selectors import QueueFilters
 Postings: TypeAlias = QuerySet[Need] | QuerySet[Offer]
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, read in UTC: ISO 8601 (and Python) allow time-zone offsets up to ±23:59,
+    PostgreSQL only up to ±15:59 (a query with "+18:11" failed in the database: a 500)."""
+
+    def to_python(self, value: str | None) -> datetime.datetime | None:
+        moment: datetime.datetime | None = super().to_python(value)
+        try:
+            return moment.astimezone(datetime.UTC) if moment and moment.tzinfo else moment
+        except OverflowError as error:  # past year 9999 once in UTC: not a date
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from error
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 def _code_of(field: str, label: str) -> django_filters.CharFilter:
     return django_filters.CharFilter(field_name=f"{field}__code", label=label, max_length=60, distinct=True)
 
@@ -43,7 +62,7 @@ class PostingFilter(django_filters.FilterSet):
     )
     language = django_filters.ChoiceFilter(choices=TEXT_LANGUAGES)
     organization = django_filters.NumberFilter(field_name="organization_id")
-    published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
+    published_after = UtcDateTimeFilter(field_name="published_at", lookup_expr="gte")
     expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lte")
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only the postings you answer for")
     search = django_filters.CharFilter(

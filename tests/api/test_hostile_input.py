@@ -138,6 +138,9 @@ QUERY_CASES = [
     ("language", SCRIPT, 400, "language"),
     ("status", DROP, 400, "status"),
     ("published_after", DROP, 400, "published_after"),
+    # offsets PostgreSQL refuses (beyond ±15:59) are read in UTC; past year 9999 in UTC, not a date
+    ("published_after", "8874-09-14T18:18:11+18:11", 200, None),
+    ("published_after", "9999-12-31T23:00:00-18:00", 400, "published_after"),
     ("expires_before", "\x00", 400, "expires_before"),
     ("q", "\x00", 400, "q"),
     ("q", "x" * 501, 400, "q"),
