@@ -65,13 +65,14 @@ def _share_the_cores(sender, **_kwargs) -> None:
 
 @worker_process_init.connect
 def _prepare_the_encoder(**_kwargs) -> None:
-    """Each worker process: its share of torch's threads, and the model loaded before the first task (a
-    publication's matching would otherwise wait for the load: 10.2 s from approval to suggestions on the
-    first publication after `make run` started, 1.1 s on the next ones; benchmarks/publish_to_suggestions)."""
+    """Each worker process: its share of torch's threads, and, with MATCHING_PRELOAD_ENCODER (production,
+    and `make run`), the model loaded before the first task (a publication's matching would otherwise wait
+    for the load: 10.2 s from approval to suggestions on the first publication after `make run` started,
+    1.1 s on the next ones; benchmarks/publish_to_suggestions)."""
     if _torch_threads:
         import torch
 
         torch.set_num_threads(_torch_threads)
     from matching.encoder import encoder_preload
 
-    encoder_preload(always=True)
+    encoder_preload()

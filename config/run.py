@@ -71,7 +71,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args = parser.parse_args()
     prepare()
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # As deployed: the worker loads the model as it starts, not at the first publication (celery_app.py).
+    environment = {"MATCHING_PRELOAD_ENCODER": "true", **os.environ, "PYTHONUNBUFFERED": "1"}
     processes: dict[str, subprocess.Popen] = {}
     for name, command in commands(args.port).items():
         processes[name] = subprocess.Popen(  # noqa: S603 (our own commands)

@@ -25,12 +25,12 @@ def limit_web_threads() -> None:
     torch.set_num_threads(settings.MATCHING_WEB_THREADS)
 
 
-def encoder_preload(*, always: bool = False) -> None:
-    """With MATCHING_PRELOAD_ENCODER (or ``always``: a Celery worker, whose tasks all encode), load the model
-    (and encode once) now, as the process starts (gunicorn.conf.py, config/celery_app.py), so that no
-    visitor's search by meaning and no first publication waits for it. A model that fails to load is
-    logged, not fatal: the process serves, and the next encoding tries again."""
-    if not (always or settings.MATCHING_PRELOAD_ENCODER):
+def encoder_preload() -> None:
+    """With MATCHING_PRELOAD_ENCODER, load the model (and encode once) now, as a web or Celery worker process
+    starts (gunicorn.conf.py, config/celery_app.py), so that no visitor's search by meaning and no first
+    publication waits for it. A model that fails to load is logged, not fatal: the process serves, and the
+    next encoding tries again."""
+    if not settings.MATCHING_PRELOAD_ENCODER:
         return
     started = time.monotonic()
     try:

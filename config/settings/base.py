@@ -375,8 +375,9 @@ MATCHING_CACHE_DIR = env("MATCHING_CACHE_DIR", default=None)
 # float32's (minimum cosine 0.999 on the calibration anchors, checked at load); auto tries bfloat16 where the
 # CPU has it in hardware. Vectors that pass are interchangeable with float32's (same model version).
 MATCHING_PRECISION = env("MATCHING_PRECISION", default="auto")
-# Load the model as each gunicorn worker starts (gunicorn.conf.py), so that no search by meaning waits for
-# it; on in production.
+# Load the model as each gunicorn worker and Celery worker process starts (gunicorn.conf.py,
+# config/celery_app.py), so that no search by meaning and no publication waits for it; on in production and
+# under `make run` (config/run.py).
 MATCHING_PRELOAD_ENCODER = env.bool("MATCHING_PRELOAD_ENCODER", default=False)
 # Torch threads of each gunicorn worker (gunicorn.conf.py): a web worker encodes one short query at a time,
 # and the workers are the parallelism. Torch's default, a thread per core in every worker, makes the
