@@ -19,6 +19,17 @@ pytestmark = pytest.mark.django_db
 JSONLD_NS = "https://chm-matchmaker.org/ns/oai/schema-org/"
 
 
+def belgian_partner(secretariat) -> Partner:
+    return services.partner_save(
+        user=secretariat,
+        data={
+            "name": "Belgian CHM",
+            "base_url": "https://chm.partner.example.org/oai/",
+            "contact_email": "chm@partner.example.org",
+        },
+    )
+
+
 def harvested_need(partner: Partner) -> Need:
     """Store one record as a harvest would (the record read from an answer, no server needed)."""
     from lxml import etree
@@ -91,14 +102,7 @@ def test_only_the_secretariat_registers_partners_and_https_is_required(secretari
 
 
 def test_a_harvested_posting_is_read_only_here(client, secretariat):
-    partner = services.partner_save(
-        user=secretariat,
-        data={
-            "name": "Belgian CHM",
-            "base_url": "https://chm.partner.example.org/oai/",
-            "contact_email": "chm@partner.example.org",
-        },
-    )
+    partner = belgian_partner(secretariat)
     need = harvested_need(partner)
     assert need.status == PostingStatus.PUBLISHED
     # even someone made a member of the partner's organization (in the admin) does not answer for it
@@ -123,14 +127,7 @@ def test_interest_in_a_harvested_posting_is_expressed_on_the_partner_s_site(secr
     from matching.models import Match
     from tests.factories import OfferFactory, OrganizationFactory, member
 
-    partner = services.partner_save(
-        user=secretariat,
-        data={
-            "name": "Belgian CHM",
-            "base_url": "https://chm.partner.example.org/oai/",
-            "contact_email": "chm@partner.example.org",
-        },
-    )
+    partner = belgian_partner(secretariat)
     need = harvested_need(partner)
     organization = OrganizationFactory()
     person = member(organization, admin=True)
@@ -147,14 +144,7 @@ def test_the_secretariat_forwards_a_local_harvested_suggestion_to_the_partner_on
 
     from tests.factories import MatchFactory, OfferFactory, OrganizationFactory, member
 
-    partner = services.partner_save(
-        user=secretariat,
-        data={
-            "name": "Belgian CHM",
-            "base_url": "https://chm.partner.example.org/oai/",
-            "contact_email": "chm@partner.example.org",
-        },
-    )
+    partner = belgian_partner(secretariat)
     need = harvested_need(partner)
     organization = OrganizationFactory()
     offer = OfferFactory(
